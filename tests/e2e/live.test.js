@@ -1,0 +1,134 @@
+// Two participants, a facilitator and an admin on one real chorus:
+// votes, comments, moderation and deadline changes reach pages live.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startChorus, launchBrowser, newPage, assertClean, openConversation, signUp,
+  itemCard, openComments, eventually, Api, SLUG,
+} from './lib/harness.js';
+
+const FAC = { name: 'fran', role: 'facilitator', password: 'fran-password-1234' };
+const ADMIN = { name: 'ada', role: 'admin', password: 'ada-password-1234' };
+
+let server, browser, a, b, fac, admin, item;
+
+before(async () => {
+  server = await startChorus({ users: [FAC, ADMIN] });
+  browser = await launchBrowser();
+  fac = new Api(server.url);
+  await fac.login(FAC.name, FAC.password);
+  admin = new Api(server.url);
+  await admin.login(ADMIN.name, ADMIN.password);
+  const snap = await new Api(server.url).snapshot();
+  item = snap.items.filter((i) => i.kind === 'pledge').sort((x, y) => x.position - y.position)[0];
+  assert.ok(item, 'the demo conversation has a pledge');
+  a = await newPage(browser);
+  b = await newPage(browser);
+  for (const p of [a, b]) {
+    await openConversation(p.page, server.url);
+    await signUp(p.page);
+    // A marker that a reload would wipe out.
+    await p.page.evaluate(() => { window.__sameDocument = true; });
+  }
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+async function notReloaded(p) {
+  assert.equal(await p.page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+}
+
+test('one participant votes and comments; the other sees both without reloading', { timeout: 60000 }, async () => {
+  const cardA = itemCard(a.page, item.title);
+  const cardB = itemCard(b.page, item.title);
+  await openComments(cardB);
+  const before = Number(await cardB.locator('.tally').getAttribute('data-strong'));
+
+  await cardA.locator('button.v-strong').click();
+  assert.equal(await cardA.locator('button.v-strong').getAttribute('aria-pressed'), 'true');
+  await eventually(async () => Number(await cardB.locator('.tally').getAttribute('data-strong')) === before + 1,
+    'B sees the strong tally go up by one', 10000);
+  await eventually(async () => (await cardA.locator('.mine').textContent()) === 'You voted strong', 'A sees the vote confirmed');
+
+  const text = 'Protected time would change everything ' + Date.now();
+  await openComments(cardA);
+  await cardA.locator('.comments > form.cform textarea').fill(text);
+  await cardA.locator('.comments > form.cform button[type="submit"]').click();
+  await cardA.locator('.comment .text', { hasText: text }).waitFor();
+  await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+
+  const snap = await new Api(server.url).snapshot();
+  assert.equal(snap.items.find((i) => i.id === item.id).strong, before + 1, 'the store has the vote once');
+  const stored = (await fac.comments(item.id)).filter((c) => c.body === text);
+  assert.equal(stored.length, 1, 'the store has the comment once');
+  await notReloaded(b);
+  await assertClean(a.page, a.problems);
+  await assertClean(b.page, b.problems);
+});
+
+test('a facilitator hides a comment through the API; it disappears from the pages', { timeout: 60000 }, async () => {
+  const cardA = itemCard(a.page, item.title);
+  const cardB = itemCard(b.page, item.title);
+  await openComments(cardA);
+  await openComments(cardB);
+  const text = 'This one names a colleague ' + Date.now();
+  await cardA.locator('.comments > form.cform textarea').fill(text);
+  await cardA.locator('.comments > form.cform button[type="submit"]').click();
+  await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+
+  const c = await eventually(async () => (await fac.comments(item.id)).find((x) => x.body === text), 'the comment is stored');
+  await fac.hide(c.id, 'names a colleague');
+  await cardB.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 10000 });
+  await cardA.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 10000 });
+  await notReloaded(b);
+  await assertClean(b.page, b.problems);
+});
+
+test('the deadline is extended through the API; the countdown changes without reloading', { timeout: 60000 }, async () => {
+  const cd = b.page.locator('#countdown');
+  const oldAttr = await cd.getAttribute('datetime');
+  const oldText = await cd.textContent();
+  const snap = await admin.snapshot();
+  assert.equal(Date.parse(oldAttr), Date.parse(snap.conversation.closes_at), 'the countdown shows the deadline');
+  const later = new Date(Date.parse(snap.conversation.closes_at) + 3 * 86400e3).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const r = await admin.req('PATCH', `/api/conversations/${SLUG}`, { closes_at: later });
+  assert.equal(r.status, 200, `PATCH closes_at answered ${r.status}: ${JSON.stringify(r.body)}`);
+
+  await eventually(async () => Date.parse(await cd.getAttribute('datetime')) === Date.parse(later), 'the countdown has the new deadline', 10000);
+  const newText = await cd.textContent();
+  assert.notEqual(newText, oldText);
+  assert.match(newText, /left/);
+  await notReloaded(b);
+  await assertClean(b.page, b.problems);
+});
+
+test('hostile text shows as text', { timeout: 60000 }, async () => {
+  const cardA = itemCard(a.page, item.title);
+  const cardB = itemCard(b.page, item.title);
+  await openComments(cardA);
+  await openComments(cardB);
+  const hostile = [
+    '<img src=x onerror="window.__xss=1">',
+    '<script>window.__xss=2</script> & "quotes" \'single\'',
+    '<a href="javascript:window.__xss=3">click</a> <b>bold?</b>',
+  ];
+  for (const t of hostile) {
+    await cardA.locator('.comments > form.cform textarea').fill(t);
+    await cardA.locator('.comments > form.cform button[type="submit"]').click();
+  }
+  for (const p of [a, b]) {
+    const card = itemCard(p.page, item.title);
+    await eventually(async () => {
+      const texts = await card.locator('.comment .text').allTextContents();
+      return hostile.every((t) => texts.includes(t));
+    }, 'every hostile comment is shown as its exact text', 10000);
+    assert.equal(await card.locator('.clist img, .clist script, .clist a, .clist b').count(), 0, 'no element was made from user text');
+    assert.equal(await p.page.evaluate(() => window.__xss), undefined, 'no user text ran as script');
+  }
+  await assertClean(a.page, a.problems);
+  await assertClean(b.page, b.problems);
+});
