@@ -1,0 +1,173 @@
+//! The loadtest command line: `loadtest SCENARIO [options]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use loadtest::{report, Database, Options, Peer, Scenario};
+
+/// Drive a real chorus over real sockets and report latency, throughput,
+/// memory per connection and exactness, side by side with peer baselines.
+#[derive(Parser, Debug)]
+#[command(name = "loadtest", version)]
+struct Cli {
+    /// The workload.
+    #[arg(value_enum)]
+    scenario: Scenario,
+    /// Connected clients (participants, watchers, idle connections; ingest: concurrent voters).
+    #[arg(long, short = 'n', default_value_t = 50)]
+    connections: usize,
+    /// Votes (comment-stream: comments) per second.
+    #[arg(long, short = 'r', default_value_t = 100.0)]
+    rate: f64,
+    /// Seconds the measured phase lasts.
+    #[arg(long, short = 'd', default_value_t = 3.0)]
+    duration: f64,
+    /// chorus nodes (cluster: at least 2).
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// Run the same workload against a peer too (repeatable): socketio, floor.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    peer: Vec<Peer>,
+    /// Measure only the peers, not chorus.
+    #[arg(long)]
+    skip_chorus: bool,
+    /// Write the reports as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// A running chorus to load (no server CPU/RSS figures then).
+    #[arg(long)]
+    target: Option<String>,
+    /// With --target: admin credentials to create the conversation.
+    #[arg(long, value_name = "NAME:PASSWORD")]
+    admin: Option<String>,
+    /// With --target: an existing conversation to use.
+    #[arg(long)]
+    slug: Option<String>,
+    /// The chorus binary (default: $CARGO_TARGET_DIR/release/chorus, /work/target/release/chorus, target/release/chorus).
+    #[arg(long)]
+    chorus_bin: Option<PathBuf>,
+    /// Stores chorus runs on (ingest runs each, in order; the others use the first).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite")]
+    database: Vec<Database>,
+    /// PostgreSQL server (a fresh database is created and dropped on it).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres: String,
+    /// Redis for the cluster and the Socket.IO peer.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    /// Pledges in the conversation.
+    #[arg(long, default_value_t = 8)]
+    items: usize,
+    /// fanout: stop adding watchers once p99 passes this many milliseconds.
+    #[arg(long, default_value_t = 250)]
+    p99_bound_ms: u64,
+    /// fanout: watcher counts to step through (default: N/8, N/4, N/2, N).
+    #[arg(long, value_delimiter = ',')]
+    steps: Vec<usize>,
+    /// Loopback source addresses 127.0.0.1..=127.0.0.K to spread connections over.
+    #[arg(long, default_value_t = 8)]
+    source_ips: u8,
+    /// Concurrent connection attempts while setting up.
+    #[arg(long, default_value_t = 256)]
+    connect_batch: usize,
+    /// Votes in flight at most; sends beyond it are skipped and counted.
+    #[arg(long, default_value_t = 1024)]
+    max_in_flight: usize,
+    /// The tally interval the floor imitates, in milliseconds (chorus's default is 100).
+    #[arg(long, default_value_t = 100)]
+    tally_interval_ms: u64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Keep the servers' temporary data and logs.
+    #[arg(long)]
+    keep: bool,
+}
+
+impl Cli {
+    fn options(self) -> anyhow::Result<Options> {
+        let admin = match self.admin {
+            Some(a) => {
+                let (name, password) = a
+                    .split_once(':')
+                    .ok_or_else(|| anyhow::anyhow!("--admin takes NAME:PASSWORD"))?;
+                Some((name.to_string(), password.to_string()))
+            }
+            None => None,
+        };
+        Ok(Options {
+            connections: self.connections,
+            rate: self.rate,
+            duration: Duration::from_secs_f64(self.duration),
+            nodes: self.nodes,
+            peers: self.peer,
+            skip_chorus: self.skip_chorus,
+            target: self.target,
+            admin,
+            slug: self.slug,
+            chorus_bin: self.chorus_bin,
+            databases: self.database,
+            postgres_url: self.postgres,
+            redis_url: self.redis,
+            items: self.items,
+            p99_bound: Duration::from_millis(self.p99_bound_ms),
+            fanout_steps: self.steps,
+            source_ips: self.source_ips,
+            connect_batch: self.connect_batch,
+            max_in_flight: self.max_in_flight,
+            tally_interval: Duration::from_millis(self.tally_interval_ms),
+            progress: !self.quiet,
+            keep: self.keep,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    // The floor server runs as its own process so its CPU and memory are its own.
+    if args.get(1).map(String::as_str) == Some("__floor-server") {
+        return match runtime.block_on(loadtest::floor_server::main_from_args(&args[2..])) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("floor server: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let cli = Cli::parse();
+    let json = cli.json.clone();
+    let scenario = cli.scenario;
+    let opts = match cli.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let reports = match runtime.block_on(loadtest::run(scenario, opts)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report::table(&reports));
+    if let Some(path) = json {
+        if let Err(e) = report::write_json(&path, &reports) {
+            eprintln!("error: writing {}: {e:#}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if reports.iter().all(|r| r.exact) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("\nEXACTNESS CHECK FAILED (see problems above)");
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,189 @@
+//! The figures a run produces: one `Report` per scenario and system, a table, JSON.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    /// How many samples the percentiles are over.
+    pub samples: u64,
+}
+
+impl Latency {
+    /// From a histogram of microseconds.
+    pub fn from_micros(h: &Histogram<u64>) -> Latency {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        let ms = |v: u64| (v as f64 / 1000.0 * 100.0).round() / 100.0;
+        Latency {
+            p50: ms(h.value_at_quantile(0.50)),
+            p90: ms(h.value_at_quantile(0.90)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+            samples: h.len(),
+        }
+    }
+}
+
+/// The outcome of one scenario against one system.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `floor`.
+    pub system: String,
+    pub connections: usize,
+    pub nodes: usize,
+    pub duration_s: f64,
+    /// Acknowledged (durable) votes per second.
+    pub votes_per_s: f64,
+    /// Acknowledged comments per second (comment-stream).
+    pub comments_per_s: f64,
+    /// Data frames received per second over all clients.
+    pub frames_per_s: f64,
+    /// Vote-to-screen (or comment delivery) latency over every subscriber.
+    pub latency_ms: Latency,
+    /// The same, only for deliveries to a node other than the one that took the write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_node_latency_ms: Option<Latency>,
+    /// Time from sending a write to its answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_latency_ms: Option<Latency>,
+    /// (write, subscriber) pairs delivered: what `latency_ms` counts.
+    pub updates_delivered: u64,
+    /// Server resident memory growth per connection (idle), else resident memory / connections.
+    pub rss_per_connection_kb: Option<f64>,
+    pub server_rss_kb: Option<u64>,
+    /// Server user+system CPU seconds during the measured phase (all nodes).
+    pub server_cpu_s: Option<f64>,
+    /// Server CPU microseconds per delivered update.
+    pub cpu_us_per_update: Option<f64>,
+    /// Writes that failed, and open-loop sends skipped because too many were in flight.
+    pub write_errors: u64,
+    pub skipped_sends: u64,
+    /// Every client's final state equals the store's; every comment once, in order.
+    pub exact: bool,
+    /// Why `exact` is false, or other things that went wrong.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    pub fn new(scenario: &str, system: &str) -> Report {
+        Report {
+            scenario: scenario.to_string(),
+            system: system.to_string(),
+            exact: true,
+            ..Report::default()
+        }
+    }
+
+    /// Record a failed check: the report is no longer exact.
+    pub fn fail(&mut self, problem: impl Into<String>) {
+        self.exact = false;
+        self.problems.push(problem.into());
+    }
+}
+
+/// Writes the reports as a JSON array.
+pub fn write_json(path: &Path, reports: &[Report]) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(reports)?;
+    std::fs::write(path, text + "\n")?;
+    Ok(())
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"))
+}
+
+/// A plain text table of the reports, then chorus/peer ratios.
+pub fn table(reports: &[Report]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<15} {:<16} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>5}",
+        "scenario",
+        "system",
+        "conns",
+        "writes/s",
+        "frames/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "x-node99",
+        "KB/conn",
+        "cpu s",
+        "us/upd",
+        "exact"
+    );
+    for r in reports {
+        let writes = r.votes_per_s + r.comments_per_s;
+        let _ = writeln!(
+            out,
+            "{:<15} {:<16} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>9} {:>8} {:>7} {:>5}",
+            r.scenario,
+            r.system,
+            r.connections,
+            writes,
+            r.frames_per_s,
+            r.latency_ms.p50,
+            r.latency_ms.p99,
+            r.latency_ms.max,
+            r.cross_node_latency_ms
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", l.p99)),
+            opt(r.rss_per_connection_kb, 1),
+            opt(r.server_cpu_s, 2),
+            opt(r.cpu_us_per_update, 2),
+            if r.exact { "yes" } else { "NO" }
+        );
+    }
+    let ratios = ratios(reports);
+    if !ratios.is_empty() {
+        let _ = writeln!(out, "\nchorus / peer (below 1 means chorus is better):");
+        for line in ratios {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    for r in reports.iter().filter(|r| !r.problems.is_empty()) {
+        let _ = writeln!(out, "\n{} {}:", r.scenario, r.system);
+        for p in r.problems.iter().take(20) {
+            let _ = writeln!(out, "  - {p}");
+        }
+    }
+    out
+}
+
+/// chorus / peer ratios of p99 latency, CPU per delivered update and memory per
+/// connection, for each scenario (and fanout step) both ran.
+fn ratios(reports: &[Report]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for c in reports.iter().filter(|r| r.system.starts_with("chorus")) {
+        for p in reports.iter().filter(|r| {
+            !r.system.starts_with("chorus")
+                && r.scenario == c.scenario
+                && r.connections == c.connections
+        }) {
+            let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                _ => "-".to_string(),
+            };
+            let lat = ratio(Some(c.latency_ms.p99), Some(p.latency_ms.p99));
+            let cpu = ratio(c.cpu_us_per_update, p.cpu_us_per_update);
+            let mem = ratio(c.rss_per_connection_kb, p.rss_per_connection_kb);
+            let frames = ratio(Some(c.frames_per_s), Some(p.frames_per_s));
+            lines.push(format!(
+                "{} @{} vs {}: p99 {lat}, cpu/update {cpu}, mem/conn {mem}, frames/s {frames}",
+                c.scenario, c.connections, p.system
+            ));
+        }
+    }
+    lines
+}

@@ -1,0 +1,254 @@
+//! The parts of chorus's REST API (docs/api.md) the load test calls.
+
+use anyhow::{anyhow, bail, Context};
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration as TimeDuration, OffsetDateTime};
+
+use crate::subscriber::Held;
+
+/// The session cookie chorus sets on sign-up and login.
+pub const SESSION_COOKIE: &str = "chorus_session";
+
+/// An HTTP client for one chorus base URL, sending a session cookie when given one.
+pub struct Api<'a> {
+    pub http: &'a Client,
+    pub base: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SnapshotItem {
+    pub id: String,
+    #[serde(default)]
+    pub strong: i64,
+    #[serde(default)]
+    pub wrong: i64,
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default)]
+    pub comments: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Snapshot {
+    pub items: Vec<SnapshotItem>,
+    #[serde(default)]
+    pub seq: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct VoteAnswer {
+    tally: TallyAnswer,
+}
+
+#[derive(Debug, Deserialize)]
+struct TallyAnswer {
+    strong: i64,
+    wrong: i64,
+    version: u64,
+}
+
+/// The session cookie from a response's `Set-Cookie`, as `name=value`.
+fn session_cookie(resp: &Response) -> Option<String> {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
+        .map(|v| v.split(';').next().unwrap_or(v).to_string())
+}
+
+/// Fails with the status and body of a non-success answer.
+async fn check(resp: Response, what: &str) -> anyhow::Result<Response> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let body = resp.text().await.unwrap_or_default();
+    let body: String = body.chars().take(400).collect();
+    bail!("{what}: HTTP {status}: {body}")
+}
+
+impl Api<'_> {
+    fn request(&self, method: Method, path: &str, cookie: Option<&str>) -> RequestBuilder {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(cookie) = cookie {
+            req = req.header(reqwest::header::COOKIE, cookie);
+        }
+        req
+    }
+
+    /// `POST /api/login`: returns the session cookie.
+    pub async fn login(&self, name: &str, password: &str) -> anyhow::Result<String> {
+        let resp = self
+            .request(Method::POST, "/api/login", None)
+            .json(&json!({"name": name, "password": password}))
+            .send()
+            .await?;
+        let resp = check(resp, "login").await?;
+        session_cookie(&resp)
+            .ok_or_else(|| anyhow!("login answered without a {SESSION_COOKIE} cookie"))
+    }
+
+    /// `POST /api/conversations`: an open conversation, open since an hour ago, for a day.
+    pub async fn create_conversation(&self, admin: &str, slug: &str) -> anyhow::Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let body = json!({
+            "slug": slug,
+            "title": "Load test",
+            "introduction": "Created by chorus's loadtest.",
+            "opens_at": (now - TimeDuration::hours(1)).format(&Rfc3339)?,
+            "closes_at": (now + TimeDuration::days(1)).format(&Rfc3339)?,
+            "signup_mode": "open",
+            "moderation": "post",
+            "ideas_need_approval": true,
+        });
+        let resp = self
+            .request(Method::POST, "/api/conversations", Some(admin))
+            .json(&body)
+            .send()
+            .await?;
+        check(resp, "create conversation").await?;
+        Ok(())
+    }
+
+    /// `POST /api/conversations/{slug}/items`: a pledge with our own id.
+    pub async fn add_pledge(
+        &self,
+        admin: &str,
+        slug: &str,
+        id: &str,
+        position: usize,
+    ) -> anyhow::Result<()> {
+        let body = json!({
+            "id": id,
+            "title": format!("Pledge {position}"),
+            "body": "A pledge for the load test to vote on.",
+            "position": position,
+        });
+        let resp = self
+            .request(
+                Method::POST,
+                &format!("/api/conversations/{slug}/items"),
+                Some(admin),
+            )
+            .json(&body)
+            .send()
+            .await?;
+        check(resp, "add pledge").await?;
+        Ok(())
+    }
+
+    /// `POST /api/conversations/{slug}/participants`: returns the session cookie.
+    pub async fn sign_up(&self, slug: &str) -> anyhow::Result<String> {
+        let resp = self
+            .request(
+                Method::POST,
+                &format!("/api/conversations/{slug}/participants"),
+                None,
+            )
+            .json(&json!({}))
+            .send()
+            .await?;
+        let resp = check(resp, "sign up").await?;
+        session_cookie(&resp)
+            .ok_or_else(|| anyhow!("sign-up answered without a {SESSION_COOKIE} cookie"))
+    }
+
+    /// `PUT /api/conversations/{slug}/items/{item}/vote`: the tally it produced.
+    pub async fn vote(
+        &self,
+        cookie: &str,
+        slug: &str,
+        item: &str,
+        choice: &str,
+    ) -> anyhow::Result<Held> {
+        let body = json!({"request_id": uuid::Uuid::new_v4(), "choice": choice});
+        let resp = self
+            .request(
+                Method::PUT,
+                &format!("/api/conversations/{slug}/items/{item}/vote"),
+                Some(cookie),
+            )
+            .json(&body)
+            .send()
+            .await?;
+        let answer: VoteAnswer = check(resp, "vote")
+            .await?
+            .json()
+            .await
+            .context("vote answer")?;
+        Ok(Held {
+            strong: answer.tally.strong,
+            wrong: answer.tally.wrong,
+            version: answer.tally.version,
+        })
+    }
+
+    /// `POST /api/conversations/{slug}/items/{item}/comments` with a client-made id.
+    pub async fn comment(
+        &self,
+        cookie: &str,
+        slug: &str,
+        item: &str,
+        id: &str,
+        body: &str,
+    ) -> anyhow::Result<()> {
+        let resp = self
+            .request(
+                Method::POST,
+                &format!("/api/conversations/{slug}/items/{item}/comments"),
+                Some(cookie),
+            )
+            .json(&json!({"id": id, "body": body, "parent_id": null}))
+            .send()
+            .await?;
+        check(resp, "comment").await?;
+        Ok(())
+    }
+
+    /// `GET /api/conversations/{slug}`: the snapshot.
+    pub async fn snapshot(&self, slug: &str) -> anyhow::Result<Snapshot> {
+        let resp = self
+            .request(Method::GET, &format!("/api/conversations/{slug}"), None)
+            .send()
+            .await?;
+        check(resp, "snapshot")
+            .await?
+            .json()
+            .await
+            .context("snapshot")
+    }
+
+    /// `GET /api/conversations/{slug}/items/{item}/comments`, every page: the comment ids in order.
+    pub async fn comment_ids(&self, slug: &str, item: &str) -> anyhow::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        let mut after = 0u64;
+        for _ in 0..10_000 {
+            let resp = self
+                .request(
+                    Method::GET,
+                    &format!(
+                        "/api/conversations/{slug}/items/{item}/comments?after={after}&limit=500"
+                    ),
+                    None,
+                )
+                .send()
+                .await?;
+            let page: Value = check(resp, "comments").await?.json().await?;
+            if let Some(list) = page["comments"].as_array() {
+                ids.extend(
+                    list.iter()
+                        .filter_map(|c| c["id"].as_str().map(str::to_string)),
+                );
+            }
+            match page["next"].as_u64() {
+                Some(next) if next > after => after = next,
+                _ => return Ok(ids),
+            }
+        }
+        Ok(ids)
+    }
+}
