@@ -41,7 +41,8 @@ const queue = new Queue('chorus:queue:' + slug, {
       cviews.get(a.meta.comment)?.renderUp();
     } else if (a.kind === 'comment') {
       const c = data && data.comment ? data.comment : null;
-      if (c) upsertComment(c, true);
+      // The live stream may already have removed it (hidden by a facilitator): that is newer.
+      if (c && !removed.has(c.id)) upsertComment(c, true);
       const v = cviews.get(a.body.id);
       if (v) {
         v.data.sent = true;
@@ -436,7 +437,6 @@ class CommentView {
     const n = t.up + (now === confirmed ? 0 : now ? 1 : -1);
     this.upB.textContent = 'Agree ' + fmt(Math.max(0, n));
     this.upB.setAttribute('aria-pressed', String(now));
-    this.upB.setAttribute('aria-label', 'Agree with ' + (this.data.handle || 'this comment') + ': ' + fmt(Math.max(0, n)) + ' agree');
   }
 
   /** @param {string} text @param {boolean} bad */

@@ -12,7 +12,10 @@ import { chromium } from 'playwright-core';
 export const HERE = dirname(dirname(fileURLToPath(import.meta.url)));
 export const REPO = join(HERE, '..', '..');
 export const CLIENT = join(REPO, 'client');
-export const CHORUS_BIN = process.env.CHORUS_BIN || join(process.env.CARGO_TARGET_DIR || '/work/target', 'debug', 'chorus');
+export const CHORUS_BIN = process.env.CHORUS_BIN || [
+  join(process.env.CARGO_TARGET_DIR || '/work/target', 'debug', 'chorus'),
+  join(REPO, 'target', 'debug', 'chorus'),
+].find((p) => existsSync(p)) || join(process.env.CARGO_TARGET_DIR || '/work/target', 'debug', 'chorus');
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const SLUG = 'best-place-to-work';
 
@@ -146,6 +149,7 @@ export async function newPage(browser, contextOptions = {}) {
   });
   const page = await context.newPage();
   const problems = [];
+  if (process.env.E2E_DEBUG_WS) page.on('websocket', (ws) => { ws.on('framereceived', (f) => console.error('WS<', String(f.payload).slice(0, 150))); ws.on('framesent', (f) => console.error('WS>', String(f.payload).slice(0, 150))); ws.on('close', () => console.error('WS closed')); });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
