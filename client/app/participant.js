@@ -527,12 +527,14 @@ function placeComment(c, now) {
 }
 
 let newCount = 0, newTimer = 0;
+/** One polite announcement per batch of live comments, at most every 3 s. */
 function announceNew() {
   newCount++;
-  clearTimeout(newTimer);
+  if (newTimer) return;
   newTimer = setTimeout(() => {
-    say.say(newCount + ' new comment' + (newCount === 1 ? '' : 's') + '.');
+    say.say(newCount + ' new comment' + (newCount === 1 ? '' : 's') + (deferred.length ? ' above: use the button at the top to show them.' : '.'));
     newCount = 0;
+    newTimer = 0;
   }, 3000);
 }
 

@@ -132,3 +132,90 @@ test('hostile text shows as text', { timeout: 60000 }, async () => {
   await assertClean(a.page, a.problems);
   await assertClean(b.page, b.problems);
 });
+
+test('new comments above the reader wait behind a pill and never steal focus or typing', { timeout: 60000 }, async () => {
+  const cardA = itemCard(a.page, item.title);
+  const cardB = itemCard(b.page, item.title);
+  await openComments(cardA);
+  await openComments(cardB);
+  // B scrolls down to the idea form and starts typing: the comment list is now above the viewport.
+  const title = b.page.locator('#idea-title');
+  await title.scrollIntoViewIfNeeded();
+  await title.focus();
+  await b.page.keyboard.type('Half an idea');
+  await eventually(async () => b.page.evaluate(() => {
+    const l = [...document.querySelectorAll('li.item')][0].querySelector('.clist');
+    return l.getBoundingClientRect().bottom < 0;
+  }), 'the first comment list is above the viewport');
+  const scrollBefore = await b.page.evaluate(() => window.scrollY);
+  const announcedBefore = await b.page.locator('#announcer').textContent();
+
+  const texts = [1, 2, 3].map((n) => `Pill comment ${n} ${Date.now()}`);
+  for (const t of texts) {
+    await cardA.locator('.comments > form.cform textarea').fill(t);
+    await cardA.locator('.comments > form.cform button[type="submit"]').click();
+  }
+  const pill = b.page.locator('#pill');
+  await eventually(async () => (await pill.isVisible()) && /3 new comments/.test(await pill.textContent()), 'B sees "3 new comments"', 10000);
+  assert.equal(await cardB.locator('.comment .text', { hasText: 'Pill comment' }).count(), 0, 'nothing was inserted above the reader');
+  assert.equal(await b.page.evaluate(() => window.scrollY), scrollBefore, 'the page did not move');
+  assert.equal(await b.page.evaluate(() => document.activeElement?.id), 'idea-title', 'focus stayed where the reader was typing');
+  assert.equal(await title.inputValue(), 'Half an idea');
+  // One polite announcement for the batch, not one per comment.
+  await eventually(async () => /\d+ new comments? above/.test(await b.page.locator('#announcer').textContent()), `the batch is announced once (announcer: ${await b.page.locator('#announcer').textContent()})`, 8000);
+  assert.notEqual(await b.page.locator('#announcer').textContent(), announcedBefore);
+
+  await pill.click();
+  for (const t of texts) await cardB.locator('.comment .text', { hasText: t }).waitFor();
+  assert.equal(await pill.isVisible(), false);
+  assert.ok(await b.page.evaluate(() => document.activeElement?.classList.contains('comment')), 'the pill takes the reader to the first new comment');
+  await title.fill('');
+  await assertClean(b.page, b.problems);
+});
+
+test('a dropped live connection reconnects and resumes from the last seq without missing anything', { timeout: 60000 }, async () => {
+  const c = await newPage(browser);
+  let down = false;
+  const sockets = [];
+  const subscribes = [];
+  // Stand between the page and chorus so the test can cut the connection.
+  await c.context.routeWebSocket(/\/ws$/, (ws) => {
+    if (down) { ws.close({ code: 1011, reason: 'internal error' }); return; }
+    const srv = ws.connectToServer();
+    ws.onMessage((m) => { if (String(m).includes('"subscribe"')) subscribes.push(JSON.parse(m)); srv.send(m); });
+    sockets.push(ws);
+  });
+  await openConversation(c.page, server.url);
+  const card = itemCard(c.page, item.title);
+  await openComments(card);
+  await c.page.evaluate(() => { window.__sameDocument = true; });
+  const before = Number(await card.locator('.tally').getAttribute('data-strong'));
+  const firstSince = subscribes.at(-1).since;
+  assert.equal(typeof firstSince, 'number', 'the first subscribe carries the snapshot seq');
+
+  down = true;
+  for (const ws of sockets) await ws.close({ code: 1012, reason: 'server restarting' });
+  await eventually(async () => (await c.page.locator('#conn').getAttribute('data-state')) !== 'live', 'the page notices', 5000);
+  // While it is cut off: a comment and a vote from someone else.
+  const text = 'Said while you were away ' + Date.now();
+  await itemCard(a.page, item.title).locator('.comments > form.cform textarea').fill(text);
+  await itemCard(a.page, item.title).locator('.comments > form.cform button[type="submit"]').click();
+  const vb = itemCard(b.page, item.title).locator('button.v-wrong');
+  await vb.click();
+  await eventually(async () => (await itemCard(b.page, item.title).locator('.mine').textContent()) === 'You voted wrong', 'B votes');
+  await eventually(async () => (await fac.comments(item.id)).some((x) => x.body === text), 'stored');
+  assert.equal(await card.locator('.comment .text', { hasText: text }).count(), 0, 'not delivered while cut off');
+
+  down = false;
+  await card.locator('.comment .text', { hasText: text }).waitFor({ timeout: 20000 });
+  await eventually(async () => Number(await card.locator('.tally').getAttribute('data-wrong')) >= 1, 'the tally catches up', 10000);
+  const resumed = subscribes.at(-1);
+  assert.ok(subscribes.length >= 2, 'it subscribed again');
+  // It applied nothing while cut off, so it resumes from where it was; the server replays the rest.
+  assert.equal(resumed.since, firstSince, `resubscribed with the last applied seq: ${JSON.stringify(subscribes)}`);
+  assert.equal(await card.locator('.comment .text', { hasText: text }).count(), 1, 'delivered once');
+  assert.equal(Number(await card.locator('.tally').getAttribute('data-strong')), before);
+  assert.equal(await c.page.evaluate(() => window.__sameDocument), true);
+  await assertClean(c.page, c.problems);
+  await c.context.close();
+});

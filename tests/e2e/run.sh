@@ -8,7 +8,8 @@
 #
 # Environment: CHORUS_BIN (default ${CARGO_TARGET_DIR:-/work/target}/debug/chorus,
 # then <repo>/target/debug/chorus), CHROMIUM_BIN (default /usr/bin/chromium),
-# E2E_TIMEOUT (seconds for the whole run, default 600).
+# E2E_TIMEOUT (seconds for the whole run, default 600), E2E_DEBUG=1 (print
+# WebSocket frames and page warnings).
 set -euo pipefail
 cd "$(dirname "$0")"
 REPO="$(cd ../.. && pwd)"

@@ -149,9 +149,10 @@ export async function newPage(browser, contextOptions = {}) {
   });
   const page = await context.newPage();
   const problems = [];
-  if (process.env.E2E_DEBUG_WS) page.on('websocket', (ws) => { ws.on('framereceived', (f) => console.error('WS<', String(f.payload).slice(0, 150))); ws.on('framesent', (f) => console.error('WS>', String(f.payload).slice(0, 150))); ws.on('close', () => console.error('WS closed')); });
+  if (process.env.E2E_DEBUG) page.on('websocket', (ws) => { ws.on('framereceived', (f) => console.error('WS<', String(f.payload).slice(0, 150))); ws.on('framesent', (f) => console.error('WS>', String(f.payload).slice(0, 150))); ws.on('close', () => console.error('WS closed')); });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('console', (m) => {
+    if (process.env.E2E_DEBUG && m.type() === 'warning') console.error('PAGE', m.text());
     if (m.type() !== 'error') return;
     const t = m.text();
     // The browser logs failed requests while offline and refused writes; those are expected.
