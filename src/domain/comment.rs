@@ -1,0 +1,105 @@
+//! Comments on items, with one level of replies, up-votes, flags and
+//! moderation. One level keeps threads readable on a phone and is what
+//! consultation moderators asked for; deeper nesting is refused.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentStatus {
+    Visible,
+    /// Awaiting a facilitator (pre-moderation).
+    Pending,
+    Hidden,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Visible => "visible",
+            CommentStatus::Pending => "pending",
+            CommentStatus::Hidden => "hidden",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CommentStatus> {
+        match s {
+            "visible" => Some(CommentStatus::Visible),
+            "pending" => Some(CommentStatus::Pending),
+            "hidden" => Some(CommentStatus::Hidden),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: Uuid,
+    pub item_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub handle: String,
+    pub body: String,
+    pub status: CommentStatus,
+    pub pinned: bool,
+    pub hidden_reason: Option<String>,
+    pub up: i64,
+    pub up_version: i64,
+    pub flags: i64,
+    /// The sequence number of the event that created it; the paging cursor.
+    pub seq: i64,
+    pub created_at: Millis,
+}
+
+impl Comment {
+    /// What participants and displays may see: no flag counts, no reasons.
+    pub fn public(&self) -> Comment {
+        Comment {
+            flags: 0,
+            hidden_reason: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Comment up-vote counts, versioned like item tallies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentTally {
+    pub up: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModerationAction {
+    Hide,
+    Restore,
+    Approve,
+    Pin,
+    Unpin,
+}
+
+impl ModerationAction {
+    /// The status and pin a comment has after the action.
+    pub fn apply(self, status: CommentStatus, pinned: bool) -> (CommentStatus, bool) {
+        match self {
+            ModerationAction::Hide => (CommentStatus::Hidden, false),
+            ModerationAction::Restore | ModerationAction::Approve => {
+                (CommentStatus::Visible, pinned)
+            }
+            ModerationAction::Pin => (status, true),
+            ModerationAction::Unpin => (status, false),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModerationAction::Hide => "hide",
+            ModerationAction::Restore => "restore",
+            ModerationAction::Approve => "approve",
+            ModerationAction::Pin => "pin",
+            ModerationAction::Unpin => "unpin",
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! A conversation: a window of time in which people sign up, vote, comment
+//! and suggest ideas. Its state (upcoming, open, closed) is derived from
+//! the clock so that extending the deadline is a single field change.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::text::{clean, FieldError, Invalid, INTRODUCTION_MAX, TITLE_MAX};
+use super::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Anyone with the link may sign up.
+    Open,
+    /// An access code is needed (typed, or carried by the join link).
+    Code,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Moderation {
+    /// Comments are public at once; facilitators hide after the fact.
+    Post,
+    /// Comments wait for a facilitator's approval.
+    Pre,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationState {
+    Upcoming,
+    Open,
+    Closed,
+}
+
+/// One optional question about the participant, answered from a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileQuestion {
+    pub key: String,
+    pub label: String,
+    pub choices: Vec<String>,
+}
+
+impl ProfileQuestion {
+    /// The questions a conversation asks unless it says otherwise.
+    pub fn defaults() -> Vec<ProfileQuestion> {
+        vec![
+            ProfileQuestion {
+                key: "organisation_type".into(),
+                label: "Where do you work or volunteer?".into(),
+                choices: [
+                    "Local Authority",
+                    "Primary Care",
+                    "VCFSE sector",
+                    "Hospital trust",
+                    "Children's trust",
+                    "Other",
+                ]
+                .map(String::from)
+                .to_vec(),
+            },
+            ProfileQuestion {
+                key: "role".into(),
+                label: "Are you staff or a volunteer?".into(),
+                choices: vec!["staff".into(), "volunteer".into()],
+            },
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Internal id; the slug is the public name.
+    #[serde(skip)]
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub introduction: String,
+    pub opens_at: Millis,
+    pub closes_at: Millis,
+    pub signup_mode: SignupMode,
+    /// Never serialised to participants; checked on sign-up.
+    #[serde(skip)]
+    pub access_code: Option<String>,
+    pub moderation: Moderation,
+    pub ideas_need_approval: bool,
+    pub profile_questions: Vec<ProfileQuestion>,
+    /// Whether participants may see the results page before closing.
+    pub results_visible: bool,
+}
+
+impl Conversation {
+    pub fn state(&self, now: Millis) -> ConversationState {
+        if now < self.opens_at {
+            ConversationState::Upcoming
+        } else if now >= self.closes_at {
+            ConversationState::Closed
+        } else {
+            ConversationState::Open
+        }
+    }
+
+    /// Contributions are accepted only while open.
+    pub fn check_open(&self, now: Millis) -> Result<(), ConversationState> {
+        match self.state(now) {
+            ConversationState::Open => Ok(()),
+            other => Err(other),
+        }
+    }
+
+    /// Checks a sign-up's access code and profile answers.
+    pub fn check_signup(
+        &self,
+        access_code: Option<&str>,
+        profile: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), Invalid> {
+        let mut errors = Vec::new();
+        if self.signup_mode == SignupMode::Code {
+            let expected = self.access_code.as_deref().unwrap_or_default();
+            let given = access_code.unwrap_or_default().trim();
+            if given.is_empty() {
+                errors.push(FieldError {
+                    field: "access_code".into(),
+                    message: "this conversation needs an access code".into(),
+                });
+            } else if !given.eq_ignore_ascii_case(expected) {
+                errors.push(FieldError {
+                    field: "access_code".into(),
+                    message: "this access code is not right".into(),
+                });
+            }
+        }
+        for (key, answer) in profile {
+            match self.profile_questions.iter().find(|q| &q.key == key) {
+                None => errors.push(FieldError {
+                    field: format!("profile.{key}"),
+                    message: "is not a question of this conversation".into(),
+                }),
+                Some(q) if !q.choices.iter().any(|c| c == answer) => errors.push(FieldError {
+                    field: format!("profile.{key}"),
+                    message: format!("must be one of: {}", q.choices.join(", ")),
+                }),
+                Some(_) => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(errors))
+        }
+    }
+}
+
+/// What an organiser gives to create a conversation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversation {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub introduction: String,
+    pub opens_at: Millis,
+    pub closes_at: Millis,
+    #[serde(default = "default_signup")]
+    pub signup_mode: SignupMode,
+    #[serde(default)]
+    pub access_code: Option<String>,
+    #[serde(default = "default_moderation")]
+    pub moderation: Moderation,
+    #[serde(default)]
+    pub ideas_need_approval: bool,
+    #[serde(default)]
+    pub profile_questions: Option<Vec<ProfileQuestion>>,
+    #[serde(default = "default_true")]
+    pub results_visible: bool,
+}
+
+fn default_signup() -> SignupMode {
+    SignupMode::Open
+}
+fn default_moderation() -> Moderation {
+    Moderation::Post
+}
+fn default_true() -> bool {
+    true
+}
+
+impl NewConversation {
+    /// Validates and turns the request into a conversation with a fresh id.
+    pub fn into_conversation(self) -> Result<Conversation, Invalid> {
+        let mut errors = Vec::new();
+        let mut push = |r: Result<String, Invalid>| match r {
+            Ok(s) => s,
+            Err(Invalid(mut e)) => {
+                errors.append(&mut e);
+                String::new()
+            }
+        };
+        let slug = push(check_slug(&self.slug));
+        let title = push(clean("title", &self.title, 1, TITLE_MAX));
+        let introduction = push(clean(
+            "introduction",
+            &self.introduction,
+            0,
+            INTRODUCTION_MAX,
+        ));
+        let access_code = match (&self.signup_mode, &self.access_code) {
+            (SignupMode::Code, Some(code)) => Some(push(clean("access_code", code, 4, 64))),
+            (SignupMode::Code, None) => {
+                errors.push(FieldError {
+                    field: "access_code".into(),
+                    message: "is required when signup_mode is \"code\"".into(),
+                });
+                None
+            }
+            (SignupMode::Open, code) => code.clone(),
+        };
+        if self.closes_at <= self.opens_at {
+            errors.push(FieldError {
+                field: "closes_at".into(),
+                message: "must be after opens_at".into(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(Invalid(errors));
+        }
+        Ok(Conversation {
+            id: Uuid::new_v4(),
+            slug,
+            title,
+            introduction,
+            opens_at: self.opens_at,
+            closes_at: self.closes_at,
+            signup_mode: self.signup_mode,
+            access_code,
+            moderation: self.moderation,
+            ideas_need_approval: self.ideas_need_approval,
+            profile_questions: self
+                .profile_questions
+                .unwrap_or_else(ProfileQuestion::defaults),
+            results_visible: self.results_visible,
+        })
+    }
+}
+
+/// Slugs appear in URLs and QR codes: short, lower case, unambiguous.
+pub fn check_slug(slug: &str) -> Result<String, Invalid> {
+    let ok = (3..=64).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(slug.to_string())
+    } else {
+        Err(Invalid::field(
+            "slug",
+            "must be 3 to 64 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation() -> Conversation {
+        NewConversation {
+            slug: "test-talk".into(),
+            title: "Test".into(),
+            introduction: String::new(),
+            opens_at: Millis(1_000),
+            closes_at: Millis(2_000),
+            signup_mode: SignupMode::Code,
+            access_code: Some("SECRET1".into()),
+            moderation: Moderation::Post,
+            ideas_need_approval: false,
+            profile_questions: None,
+            results_visible: true,
+        }
+        .into_conversation()
+        .unwrap()
+    }
+
+    #[test]
+    fn state_follows_the_clock() {
+        let c = conversation();
+        assert_eq!(c.state(Millis(999)), ConversationState::Upcoming);
+        assert_eq!(c.state(Millis(1_000)), ConversationState::Open);
+        assert_eq!(c.state(Millis(2_000)), ConversationState::Closed);
+    }
+
+    #[test]
+    fn signup_checks_code_and_answers() {
+        let c = conversation();
+        let mut profile = std::collections::BTreeMap::new();
+        assert!(c.check_signup(Some("secret1"), &profile).is_ok());
+        assert!(c.check_signup(None, &profile).is_err());
+        profile.insert("role".into(), "astronaut".into());
+        let err = c.check_signup(Some("SECRET1"), &profile).unwrap_err();
+        assert_eq!(err.0[0].field, "profile.role");
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(check_slug("best-place-to-work").is_ok());
+        assert!(check_slug("Best").is_err());
+        assert!(check_slug("a").is_err());
+        assert!(check_slug("-x-").is_err());
+    }
+}
+
+/// A conversation as clients see it: the stored fields plus its state now.
+#[derive(Debug, Serialize)]
+pub struct ConversationView<'a> {
+    #[serde(flatten)]
+    pub conversation: &'a Conversation,
+    pub state: ConversationState,
+}
+
+impl Conversation {
+    pub fn view(&self, now: Millis) -> ConversationView<'_> {
+        ConversationView {
+            conversation: self,
+            state: self.state(now),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Facilitator and admin login. Accounts are created on the server with
+//! `chorus user add`; there is no self-registration.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::auth::{session_cookie, verify_password, Caller};
+use crate::http::error::ApiError;
+use crate::http::json::ApiJson;
+use crate::http::rate::check;
+use crate::http::AppState;
+use crate::store::Write;
+
+pub async fn me(caller: Caller) -> Json<serde_json::Value> {
+    Json(json!({"user": caller.user()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    name: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(login): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    check(&state.limits.login, &caller.ip, "login")?;
+    let found = state.store.user_by_name(login.name.trim()).await?;
+    // Verify against a fixed hash when the name is unknown, so timing does
+    // not tell which names exist.
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3kXWZ4Ck0hGW0CsmNvmVhwm1mU7tyL3n4o0dW3eNsWc";
+    let password = login.password.clone();
+    let hash = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| DUMMY.to_string());
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some((user, _)) = found.filter(|_| verified) else {
+        return Err(ApiError::Unauthenticated("wrong name or password".into()));
+    };
+    let (session_id, new_token) = caller.ensure_session(&state).await?;
+    state
+        .store
+        .write(Write::SetSessionUser {
+            session_id,
+            user_id: Some(user.id),
+        })
+        .await?;
+    let mut response = Json(json!({"user": user})).into_response();
+    if let Some(token) = new_token {
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            session_cookie(&token, state.settings.secure_cookies),
+        );
+    }
+    Ok(response)
+}
+
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+    if let Some(session) = &caller.session {
+        state
+            .store
+            .write(Write::SetSessionUser {
+                session_id: session.id,
+                user_id: None,
+            })
+            .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,43 @@
+//! Liveness, readiness and metrics for load balancers and Prometheus.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+use crate::http::AppState;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let store_ok = state.store.ping().await.is_ok();
+    let bus = state.hub.bus_health();
+    let shutting_down = state.shutdown.is_cancelled();
+    let status = if store_ok && !shutting_down {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if shutting_down { "stopping" } else if !store_ok { "down" } else if bus != "ok" { "degraded" } else { "ready" },
+        "store": if store_ok { "ok" } else { "down" },
+        "bus": bus,
+        "node": state.hub.node_id,
+    });
+    (status, Json(body))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    metrics::gauge!("chorus_ws_connections")
+        .set(state.connections.load(std::sync::atomic::Ordering::Relaxed) as f64);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+}

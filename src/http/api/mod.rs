@@ -1,0 +1,34 @@
+//! REST handlers, one file per kind of caller: participants taking part,
+//! facilitators moderating, organisers running conversations, accounts,
+//! and health.
+
+pub mod accounts;
+pub mod conversations;
+pub mod health;
+pub mod moderation;
+pub mod participation;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::domain::{Conversation, Millis};
+
+/// The conversation a path names, or 404.
+pub async fn conversation(state: &AppState, slug: &str) -> Result<Conversation, ApiError> {
+    state
+        .store
+        .conversation_by_slug(slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("conversation {slug:?}")))
+}
+
+/// Refuses contributions outside the conversation's window.
+pub fn require_open(conversation: &Conversation) -> Result<(), ApiError> {
+    conversation
+        .check_open(Millis::now())
+        .map_err(ApiError::NotOpen)
+}
+
+/// Parses a path segment as a UUID, naming it when it is not one.
+pub fn path_uuid(what: &str, text: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("{what} {text:?}")))
+}

@@ -1,0 +1,196 @@
+//! The HTTP face of chorus: the REST API under `/api`, the WebSocket at
+//! `/ws`, the web client's pages and assets, and health and metrics.
+//! Handlers authenticate and rate-limit, let `domain` validate, let the
+//! store commit, and only then answer and publish to the hub.
+
+pub mod api;
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod json;
+pub mod rate;
+pub mod ws;
+
+use std::ops::Deref;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use self::error::ApiError;
+use self::rate::RateLimits;
+use crate::config::Settings;
+use crate::hub::Hub;
+use crate::store::{Store, Write, Written};
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub limits: Arc<RateLimits>,
+    /// Open WebSocket connections on this node (for the cap).
+    pub connections: Arc<AtomicUsize>,
+    /// Cancelled when the node shuts down.
+    pub shutdown: CancellationToken,
+    /// Tracks every WebSocket task, which axum's graceful shutdown does not wait for.
+    pub connection_tasks: TaskTracker,
+    pub metrics: PrometheusHandle,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+
+    /// Commits a write and publishes what it changed. Runs in its own task
+    /// so a client that hangs up mid-request cannot cancel the publish of
+    /// a write that did commit.
+    pub async fn commit(&self, write: Write) -> Result<Written, ApiError> {
+        let store = self.store.clone();
+        let hub = self.hub.clone();
+        tokio::spawn(async move {
+            let written = store.write(write).await?;
+            hub.publish(&written);
+            Ok::<_, ApiError>(written)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn router(state: AppState) -> Router {
+    use api::{accounts, conversations, health, moderation, participation};
+    let api = Router::new()
+        .route("/me", get(accounts::me))
+        .route("/login", post(accounts::login))
+        .route("/logout", post(accounts::logout))
+        .route(
+            "/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route(
+            "/conversations/{slug}",
+            get(conversations::snapshot).patch(conversations::update),
+        )
+        .route(
+            "/conversations/{slug}/items",
+            post(conversations::add_pledge),
+        )
+        .route(
+            "/conversations/{slug}/items/{item}",
+            axum::routing::patch(conversations::edit_pledge),
+        )
+        .route(
+            "/conversations/{slug}/participants",
+            post(participation::sign_up),
+        )
+        .route(
+            "/conversations/{slug}/items/{item}/vote",
+            put(participation::vote),
+        )
+        .route(
+            "/conversations/{slug}/items/{item}/comments",
+            get(participation::comments).post(participation::comment),
+        )
+        .route(
+            "/conversations/{slug}/comments/{comment}/vote",
+            put(participation::comment_vote),
+        )
+        .route(
+            "/conversations/{slug}/comments/{comment}/flags",
+            post(participation::flag),
+        )
+        .route("/conversations/{slug}/ideas", post(participation::idea))
+        .route(
+            "/conversations/{slug}/comments/{comment}/moderation",
+            post(moderation::comment),
+        )
+        .route(
+            "/conversations/{slug}/items/{item}/moderation",
+            post(moderation::item),
+        )
+        .route(
+            "/conversations/{slug}/moderation/comments",
+            get(moderation::queue),
+        )
+        .route("/conversations/{slug}/events", get(moderation::events))
+        .route(
+            "/conversations/{slug}/display-tokens",
+            post(moderation::display_token),
+        )
+        .fallback(|| async { ApiError::NotFound("endpoint".into()) })
+        .layer(DefaultBodyLimit::max(state.settings.limits.body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_writes,
+        ));
+    Router::new()
+        .nest("/api", api)
+        .route("/ws", get(ws::upgrade))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(client::routes())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Refuses state-changing requests from other sites (CSRF defence beside
+/// SameSite cookies).
+async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if writes {
+        if let Some(origin) = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+        {
+            if !auth::origin_allowed(origin, request.headers(), &state.settings.public_origins) {
+                return ApiError::Forbidden(format!("requests from {origin} are not accepted"))
+                    .into_response();
+            }
+        }
+    }
+    next.run(request).await
+}

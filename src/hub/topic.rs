@@ -1,0 +1,438 @@
+//! One conversation's live state on this node.
+//!
+//! A topic puts events in sequence order (holding early arrivals until the
+//! gap closes, and fetching from the store what never arrives), projects
+//! and serialises each one once per audience, keeps the recent ones in a
+//! ring for resuming clients, and hands them to subscribers through one
+//! broadcast channel per audience (bounded: a subscriber that falls too far
+//! behind finds out it lagged and is closed with 4008).
+//!
+//! Tallies are not events: the topic keeps the newest version of each and
+//! publishes one frame per tick with those that changed, through a watch
+//! channel, so a slow reader only ever sees the latest frame.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use super::protocol::{
+    event_message, CommentUps, ItemTally, Presence, RequestedRole, ServerMessage,
+};
+use crate::config::HubSettings;
+use crate::domain::event::project;
+use crate::domain::{Audience, CommentTally, Event, Millis, Tally};
+use crate::store::{Tallies, TallyChange};
+
+/// An event as delivered: its number and the bytes for one audience.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub seq: i64,
+    pub text: Utf8Bytes,
+}
+
+/// The latest coalesced tally frame.
+#[derive(Debug)]
+pub struct TallyFrame {
+    /// Counts frames; a subscriber that skipped one needs the full state.
+    pub epoch: u64,
+    /// The tallies that changed in this tick.
+    pub delta: Utf8Bytes,
+}
+
+/// A recent event, kept for replay to resuming clients.
+struct Recent {
+    seq: i64,
+    public: Option<Utf8Bytes>,
+    moderators: Option<Utf8Bytes>,
+}
+
+/// The part of a topic that changes, behind one short-held lock.
+struct State {
+    /// The next sequence number to deliver; everything before it is delivered.
+    next_seq: i64,
+    /// Recent delivered events, oldest first, at most `ring_size`.
+    ring: VecDeque<Recent>,
+    /// Events that arrived ahead of a gap, by sequence number.
+    early: BTreeMap<i64, Event>,
+    /// When the current gap was first seen (for the gap timeout).
+    gap_since: Option<Instant>,
+    /// Newest tally per item, and which changed since the last frame.
+    items: HashMap<Uuid, Tally>,
+    comments: HashMap<Uuid, CommentTally>,
+    dirty_items: HashSet<Uuid>,
+    dirty_comments: HashSet<Uuid>,
+    /// Epoch of the last tally frame published.
+    epoch: u64,
+    /// Presence shares of other nodes: counts and when they expire.
+    remote_presence: HashMap<String, (Presence, Instant)>,
+}
+
+pub struct Topic {
+    /// The conversation this topic carries.
+    pub conversation_id: Uuid,
+    settings: HubSettings,
+    state: Mutex<State>,
+    /// Live events for participants and displays.
+    public: broadcast::Sender<Frame>,
+    /// Live events for facilitators.
+    moderators: broadcast::Sender<Frame>,
+    /// The latest tally frame.
+    tallies: watch::Sender<Arc<TallyFrame>>,
+    /// The latest presence frame (bytes) for this conversation.
+    presence: watch::Sender<Utf8Bytes>,
+    /// Connections on this node by kind: participants, facilitators, displays.
+    local: [AtomicU64; 3],
+}
+
+/// Where a new subscriber starts.
+pub enum Start {
+    /// Replay these events (after fetching `(after, before)` from the store
+    /// when the ring does not reach back far enough), then go live.
+    Replay {
+        store_range: Option<(i64, i64)>,
+        ring: Vec<Frame>,
+    },
+    /// Too far behind, or ahead of what this conversation has: reload.
+    Resync { seq: i64, reason: &'static str },
+}
+
+/// What `subscribe` hands a connection.
+pub struct Subscription {
+    pub topic: Arc<Topic>,
+    pub audience: Audience,
+    pub live: broadcast::Receiver<Frame>,
+    pub tallies: watch::Receiver<Arc<TallyFrame>>,
+    pub presence: watch::Receiver<Utf8Bytes>,
+    /// The sequence number the stream starts after.
+    pub since: i64,
+    pub start: Start,
+    /// Decrements this node's presence count when the connection ends.
+    _presence: PresenceGuard,
+}
+
+/// Counts one connection in a topic's presence while it lives.
+pub struct PresenceGuard {
+    topic: Arc<Topic>,
+    kind: usize,
+}
+
+impl Drop for PresenceGuard {
+    fn drop(&mut self) {
+        self.topic.local[self.kind].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn role_index(role: RequestedRole) -> usize {
+    match role {
+        RequestedRole::Participant => 0,
+        RequestedRole::Facilitator => 1,
+        RequestedRole::Display => 2,
+    }
+}
+
+impl Topic {
+    pub fn new(
+        conversation_id: Uuid,
+        last_seq: i64,
+        tallies: Tallies,
+        settings: &HubSettings,
+    ) -> Topic {
+        let (public, _) = broadcast::channel(settings.event_queue);
+        let (moderators, _) = broadcast::channel(settings.event_queue);
+        let first = Arc::new(TallyFrame {
+            epoch: 0,
+            delta: Utf8Bytes::from_static(r#"{"type":"tallies","items":[],"comments":[]}"#),
+        });
+        let (tallies_tx, _) = watch::channel(first);
+        let (presence, _) = watch::channel(ServerMessage::Presence(Presence::default()).to_text());
+        Topic {
+            conversation_id,
+            settings: settings.clone(),
+            state: Mutex::new(State {
+                next_seq: last_seq + 1,
+                ring: VecDeque::with_capacity(settings.ring_size.min(4096)),
+                early: BTreeMap::new(),
+                gap_since: None,
+                items: tallies.items.into_iter().collect(),
+                comments: tallies.comments.into_iter().collect(),
+                dirty_items: HashSet::new(),
+                dirty_comments: HashSet::new(),
+                epoch: 0,
+                remote_presence: HashMap::new(),
+            }),
+            public,
+            moderators,
+            tallies: tallies_tx,
+            presence,
+            local: Default::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("topic state is never poisoned")
+    }
+
+    /// The last sequence number delivered here.
+    pub fn head(&self) -> i64 {
+        self.lock().next_seq - 1
+    }
+
+    /// Connections on this node.
+    pub fn local_presence(&self) -> Presence {
+        Presence {
+            participants: self.local[0].load(Ordering::Relaxed),
+            facilitators: self.local[1].load(Ordering::Relaxed),
+            displays: self.local[2].load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.local_presence() == Presence::default()
+    }
+
+    /// Registers a subscriber. The broadcast receiver is created under the
+    /// same lock that delivery holds, so the ring replay and the live
+    /// stream meet exactly: no gap, no overlap.
+    pub fn subscribe(self: &Arc<Self>, role: RequestedRole, since: Option<i64>) -> Subscription {
+        let audience = match role {
+            RequestedRole::Facilitator => Audience::Moderators,
+            _ => Audience::Public,
+        };
+        let kind = role_index(role);
+        self.local[kind].fetch_add(1, Ordering::Relaxed);
+        let guard = PresenceGuard {
+            topic: self.clone(),
+            kind,
+        };
+        let state = self.lock();
+        let live = match audience {
+            Audience::Public => self.public.subscribe(),
+            Audience::Moderators => self.moderators.subscribe(),
+        };
+        let head = state.next_seq - 1;
+        let since = since.unwrap_or(head).max(0);
+        let start = if since > head {
+            // Either the client saw events this node has not delivered yet
+            // (it came from a faster node), or it is ahead of the store. The
+            // connection checks the store to tell which.
+            Start::Replay {
+                store_range: None,
+                ring: Vec::new(),
+            }
+        } else if (head - since) as u64 > self.settings.max_replay {
+            Start::Resync {
+                seq: head,
+                reason: "too_far_behind",
+            }
+        } else {
+            let ring_first = state.ring.front().map(|r| r.seq).unwrap_or(state.next_seq);
+            let store_range = (since + 1 < ring_first).then_some((since, ring_first));
+            let ring = state
+                .ring
+                .iter()
+                .filter(|r| r.seq > since)
+                .filter_map(|r| {
+                    let text = match audience {
+                        Audience::Public => r.public.clone(),
+                        Audience::Moderators => r.moderators.clone(),
+                    };
+                    text.map(|text| Frame { seq: r.seq, text })
+                })
+                .collect();
+            Start::Replay { store_range, ring }
+        };
+        drop(state);
+        let mut tallies = self.tallies.subscribe();
+        tallies.mark_unchanged();
+        let mut presence = self.presence.subscribe();
+        presence.mark_unchanged();
+        Subscription {
+            topic: self.clone(),
+            audience,
+            live,
+            tallies,
+            presence,
+            since,
+            start,
+            _presence: guard,
+        }
+    }
+
+    /// Takes an event from this node or another, in any order, at most
+    /// once each; delivers what is now in sequence.
+    pub fn offer(&self, event: Event) {
+        let mut state = self.lock();
+        if event.seq < state.next_seq {
+            return;
+        }
+        state.early.insert(event.seq, event);
+        loop {
+            let next = state.next_seq;
+            let Some(event) = state.early.remove(&next) else {
+                break;
+            };
+            self.deliver(&mut state, &event);
+            state.next_seq += 1;
+        }
+        state.gap_since = if state.early.is_empty() {
+            None
+        } else {
+            state.gap_since.or(Some(Instant::now()))
+        };
+    }
+
+    fn deliver(&self, state: &mut State, event: &Event) {
+        let now = Millis::now();
+        let text =
+            |audience| project(event, audience).map(|p| event_message(event.seq, p, now).to_text());
+        let public = text(Audience::Public);
+        let moderators = text(Audience::Moderators);
+        if let Some(text) = &public {
+            let _ = self.public.send(Frame {
+                seq: event.seq,
+                text: text.clone(),
+            });
+        }
+        if let Some(text) = &moderators {
+            let _ = self.moderators.send(Frame {
+                seq: event.seq,
+                text: text.clone(),
+            });
+        }
+        state.ring.push_back(Recent {
+            seq: event.seq,
+            public,
+            moderators,
+        });
+        while state.ring.len() > self.settings.ring_size {
+            state.ring.pop_front();
+        }
+        metrics::counter!("chorus_events_delivered_total").increment(1);
+    }
+
+    /// The sequence numbers missing before the earliest early arrival, if
+    /// that gap has been open longer than the gap timeout.
+    pub fn overdue_gap(&self) -> Option<(i64, i64)> {
+        let state = self.lock();
+        let since = state.gap_since?;
+        if since.elapsed().as_millis() < self.settings.gap_timeout_ms as u128 {
+            return None;
+        }
+        let first_early = *state.early.keys().next()?;
+        Some((state.next_seq - 1, first_early))
+    }
+
+    /// Records a tally if it is newer than the one held.
+    pub fn offer_tally(&self, change: TallyChange) {
+        let mut state = self.lock();
+        match change {
+            TallyChange::Item { id, tally } => {
+                let newer = state
+                    .items
+                    .get(&id)
+                    .is_none_or(|t| t.version < tally.version);
+                if newer {
+                    state.items.insert(id, tally);
+                    state.dirty_items.insert(id);
+                }
+            }
+            TallyChange::Comment { id, tally } => {
+                let newer = state
+                    .comments
+                    .get(&id)
+                    .is_none_or(|t| t.version < tally.version);
+                if newer {
+                    state.comments.insert(id, tally);
+                    state.dirty_comments.insert(id);
+                }
+            }
+        }
+    }
+
+    /// Publishes one frame with what changed since the last tick.
+    pub fn flush_tallies(&self) {
+        let mut state = self.lock();
+        if state.dirty_items.is_empty() && state.dirty_comments.is_empty() {
+            return;
+        }
+        let items = std::mem::take(&mut state.dirty_items)
+            .into_iter()
+            .filter_map(|id| state.items.get(&id).map(|&tally| ItemTally { id, tally }))
+            .collect();
+        let comments = std::mem::take(&mut state.dirty_comments)
+            .into_iter()
+            .filter_map(|id| {
+                state
+                    .comments
+                    .get(&id)
+                    .map(|&tally| CommentUps { id, tally })
+            })
+            .collect();
+        state.epoch += 1;
+        let frame = TallyFrame {
+            epoch: state.epoch,
+            delta: ServerMessage::Tallies { items, comments }.to_text(),
+        };
+        drop(state);
+        self.tallies.send_replace(Arc::new(frame));
+    }
+
+    /// Every tally held, and the epoch it is current for.
+    pub fn full_tallies(&self) -> (u64, Utf8Bytes) {
+        let state = self.lock();
+        let items = state
+            .items
+            .iter()
+            .map(|(&id, &tally)| ItemTally { id, tally })
+            .collect();
+        let comments = state
+            .comments
+            .iter()
+            .map(|(&id, &tally)| CommentUps { id, tally })
+            .collect();
+        (
+            state.epoch,
+            ServerMessage::Tallies { items, comments }.to_text(),
+        )
+    }
+
+    /// Takes another node's presence share.
+    pub fn offer_presence(&self, node: &str, presence: Presence) {
+        let expires =
+            Instant::now() + std::time::Duration::from_millis(self.settings.presence_ttl_ms);
+        self.lock()
+            .remote_presence
+            .insert(node.to_string(), (presence, expires));
+    }
+
+    /// Recomputes the total over nodes and publishes it if it changed.
+    pub fn refresh_presence(&self) {
+        let mut total = self.local_presence();
+        {
+            let mut state = self.lock();
+            let now = Instant::now();
+            state
+                .remote_presence
+                .retain(|_, (_, expires)| *expires > now);
+            for (p, _) in state.remote_presence.values() {
+                total.participants += p.participants;
+                total.facilitators += p.facilitators;
+                total.displays += p.displays;
+            }
+        }
+        let text = ServerMessage::Presence(total).to_text();
+        self.presence.send_if_modified(|current| {
+            if *current == text {
+                false
+            } else {
+                *current = text;
+                true
+            }
+        });
+    }
+}

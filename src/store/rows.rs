@@ -1,0 +1,208 @@
+//! Rows as both databases return them, and their conversion to domain
+//! values. Column lists live here as macros so every query selects the
+//! same columns in the same order as the row structs expect.
+
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::{
+    Comment, CommentStatus, Conversation, EventData, Item, ItemKind, ItemStatus, Millis,
+    Moderation, Participant, SignupMode, Tally,
+};
+
+macro_rules! conversation_columns {
+    () => {
+        "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible"
+    };
+}
+macro_rules! item_columns {
+    () => {
+        "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at"
+    };
+}
+macro_rules! comment_columns {
+    () => {
+        "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at"
+    };
+}
+pub(crate) use {comment_columns, conversation_columns, item_columns};
+
+#[derive(sqlx::FromRow)]
+pub struct ConversationRow {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub introduction: String,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub signup_mode: String,
+    pub access_code: Option<String>,
+    pub moderation: String,
+    pub ideas_need_approval: bool,
+    pub profile_questions: String,
+    pub results_visible: bool,
+}
+
+impl TryFrom<ConversationRow> for Conversation {
+    type Error = StoreError;
+    fn try_from(r: ConversationRow) -> Result<Conversation, StoreError> {
+        Ok(Conversation {
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            introduction: r.introduction,
+            opens_at: Millis(r.opens_at),
+            closes_at: Millis(r.closes_at),
+            signup_mode: match r.signup_mode.as_str() {
+                "code" => SignupMode::Code,
+                _ => SignupMode::Open,
+            },
+            access_code: r.access_code,
+            moderation: match r.moderation.as_str() {
+                "pre" => Moderation::Pre,
+                _ => Moderation::Post,
+            },
+            ideas_need_approval: r.ideas_need_approval,
+            profile_questions: serde_json::from_str(&r.profile_questions)
+                .map_err(|e| StoreError::Corrupt(format!("profile_questions: {e}")))?,
+            results_visible: r.results_visible,
+        })
+    }
+}
+
+pub fn signup_mode_str(m: SignupMode) -> &'static str {
+    match m {
+        SignupMode::Open => "open",
+        SignupMode::Code => "code",
+    }
+}
+
+pub fn moderation_str(m: Moderation) -> &'static str {
+    match m {
+        Moderation::Post => "post",
+        Moderation::Pre => "pre",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub status: String,
+    pub position: i64,
+    pub handle: Option<String>,
+    pub strong: i64,
+    pub wrong: i64,
+    pub version: i64,
+    pub comments: i64,
+    pub created_at: i64,
+}
+
+impl TryFrom<ItemRow> for Item {
+    type Error = StoreError;
+    fn try_from(r: ItemRow) -> Result<Item, StoreError> {
+        Ok(Item {
+            id: r.id,
+            conversation_id: r.conversation_id,
+            kind: ItemKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(r.kind.clone()))?,
+            title: r.title,
+            body: r.body,
+            status: ItemStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(r.status.clone()))?,
+            position: r.position,
+            handle: r.handle,
+            tally: Tally {
+                strong: r.strong,
+                wrong: r.wrong,
+                version: r.version,
+            },
+            comments: r.comments,
+            created_at: Millis(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CommentRow {
+    pub id: Uuid,
+    pub item_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub handle: String,
+    pub body: String,
+    pub status: String,
+    pub pinned: bool,
+    pub hidden_reason: Option<String>,
+    pub up: i64,
+    pub up_version: i64,
+    pub flags: i64,
+    pub seq: i64,
+    pub created_at: i64,
+}
+
+impl TryFrom<CommentRow> for Comment {
+    type Error = StoreError;
+    fn try_from(r: CommentRow) -> Result<Comment, StoreError> {
+        Ok(Comment {
+            id: r.id,
+            item_id: r.item_id,
+            parent_id: r.parent_id,
+            handle: r.handle,
+            body: r.body,
+            status: CommentStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(r.status.clone()))?,
+            pinned: r.pinned,
+            hidden_reason: r.hidden_reason,
+            up: r.up,
+            up_version: r.up_version,
+            flags: r.flags,
+            seq: r.seq,
+            created_at: Millis(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct EventRow {
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    pub actor: String,
+    pub data: String,
+    pub created_at: i64,
+}
+
+impl TryFrom<EventRow> for crate::domain::Event {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<crate::domain::Event, StoreError> {
+        let data: EventData = serde_json::from_str(&r.data)
+            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", r.seq)))?;
+        Ok(crate::domain::Event {
+            conversation_id: r.conversation_id,
+            seq: r.seq,
+            actor: r.actor,
+            data,
+            created_at: Millis(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ParticipantRow {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub handle: String,
+    pub suspended: bool,
+}
+
+impl From<ParticipantRow> for Participant {
+    fn from(r: ParticipantRow) -> Participant {
+        Participant {
+            id: r.id,
+            conversation_id: r.conversation_id,
+            handle: r.handle,
+            suspended: r.suspended,
+        }
+    }
+}
