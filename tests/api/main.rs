@@ -1,1 +1,12 @@
+//! chorus's integration tests: one binary (for link time), one module per
+//! concern. Every test starts a real server on port 0 with its own
+//! database and talks to it over real sockets.
 
+mod helpers;
+
+mod bad_input;
+mod concurrency;
+mod crash;
+mod live;
+mod participation;
+mod store_suite;

@@ -1,0 +1,386 @@
+//! Bad input gets a clear 4xx problem answer and never changes stored data.
+
+use chorus::domain::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// What a participant sees of a conversation: items and every comment.
+async fn state_of(app: &TestApp, client: &Client, slug: &str, items: &[String]) -> Value {
+    let (_, snapshot) = client.get(&format!("/api/conversations/{slug}")).await;
+    let mut comments = Vec::new();
+    for item in items {
+        let (_, page) = client
+            .get(&format!("/api/conversations/{slug}/items/{item}/comments"))
+            .await;
+        comments.push(page["comments"].clone());
+    }
+    let last_seq = app
+        .store
+        .conversation_by_slug(slug)
+        .await
+        .unwrap()
+        .map(|c| c.id)
+        .unwrap();
+    json!({"items": snapshot["items"], "seq": snapshot["seq"], "comments": comments, "last_seq": app.store.last_seq(last_seq).await.unwrap()})
+}
+
+async fn raw(
+    client: &Client,
+    method: reqwest::Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut request = client
+        .http
+        .request(method, format!("{}{path}", client.base))
+        .body(body);
+    if let Some(ct) = content_type {
+        request = request.header("content-type", ct);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let ct = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ct,
+    )
+}
+
+#[tokio::test]
+async fn bad_requests_get_problems_and_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    alice.vote(&slug, &items[0], Some("strong")).await;
+    alice.comment(&slug, &items[0], "A first comment").await;
+    let before = state_of(&app, &alice, &slug, &items).await;
+
+    let comments = format!("/api/conversations/{slug}/items/{}/comments", items[0]);
+    let vote = format!("/api/conversations/{slug}/items/{}/vote", items[0]);
+    let post = reqwest::Method::POST;
+    let put = reqwest::Method::PUT;
+    let json_ct = Some("application/json");
+    let cases: Vec<(
+        &str,
+        reqwest::Method,
+        String,
+        Option<&str>,
+        Vec<u8>,
+        StatusCode,
+    )> = vec![
+        (
+            "malformed JSON",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            b"{\"id\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "not an object",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            b"[1, 2, 3]".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "wrong type",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": 42})
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "invalid uuid",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": "not-a-uuid", "body": "hi"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "unknown field",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "hi", "admin": true})
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "invalid UTF-8",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            b"{\"id\": \"\xff\xfe\", \"body\": \"\xc3\x28\"}".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "no content type",
+            post.clone(),
+            comments.clone(),
+            None,
+            json!({"id": Uuid::new_v4(), "body": "hi"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "oversized body",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "x".repeat(100_000)})
+                .to_string()
+                .into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "empty comment",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "   "})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "10,000 characters",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "y".repeat(10_000)})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "control characters",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "ring \u{7} the bell \u{1b}[31m"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "unknown item",
+            post.clone(),
+            format!(
+                "/api/conversations/{slug}/items/{}/comments",
+                Uuid::new_v4()
+            ),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "hi"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "item id not a uuid",
+            post.clone(),
+            format!("/api/conversations/{slug}/items/1%20OR%201=1/comments"),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "hi"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "unknown conversation",
+            post.clone(),
+            format!("/api/conversations/nope/items/{}/comments", items[0]),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "hi"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "unknown parent",
+            post.clone(),
+            comments.clone(),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "body": "hi", "parent_id": Uuid::new_v4()})
+                .to_string()
+                .into_bytes(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "bad vote choice",
+            put.clone(),
+            vote.clone(),
+            json_ct,
+            json!({"request_id": Uuid::new_v4(), "choice": "maybe"})
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "vote without request id",
+            put.clone(),
+            vote.clone(),
+            json_ct,
+            json!({"choice": "strong"}).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "idea title too long",
+            post.clone(),
+            format!("/api/conversations/{slug}/ideas"),
+            json_ct,
+            json!({"id": Uuid::new_v4(), "title": "t".repeat(121)})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "unknown endpoint",
+            post.clone(),
+            "/api/nothing-here".into(),
+            json_ct,
+            b"{}".to_vec(),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (name, method, path, ct, body, expected) in cases {
+        let (status, problem, content_type) = raw(&alice, method, &path, ct, body).await;
+        assert_eq!(status, expected, "{name}: {problem}");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/problem+json"),
+            "{name}"
+        );
+        assert_eq!(problem["status"], expected.as_u16(), "{name}: {problem}");
+        assert!(
+            problem["type"].as_str().unwrap().starts_with("/problems/"),
+            "{name}: {problem}"
+        );
+        assert!(
+            !problem["detail"].as_str().unwrap().is_empty(),
+            "{name}: {problem}"
+        );
+    }
+    // Validation problems name the field.
+    let (_, problem, _) = raw(
+        &alice,
+        post.clone(),
+        &comments,
+        json_ct,
+        json!({"id": Uuid::new_v4(), "body": ""})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "body");
+    let (_, problem, _) = raw(
+        &alice,
+        post.clone(),
+        &comments,
+        json_ct,
+        json!({"id": Uuid::new_v4(), "body": 42})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("body"),
+        "{problem}"
+    );
+
+    let after = state_of(&app, &alice, &slug, &items).await;
+    assert_eq!(before, after, "bad input changed stored data");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_text_is_stored_and_returned_verbatim() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    let hostile = [
+        "<img src=x onerror=alert(1)>",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE comments; --",
+        "Robert'); DELETE FROM votes WHERE ('1'='1",
+        "emoji 🎉👩🏽‍⚕️ and RTL \u{202e}txet",
+        "tabs\tand\nnewlines",
+    ];
+    for text in hostile {
+        let (_, status, body) = alice.comment(&slug, &items[0], text).await;
+        assert_eq!(status, StatusCode::CREATED, "{text}: {body}");
+        assert_eq!(body["comment"]["body"], text);
+    }
+    let (_, page) = alice
+        .get(&format!(
+            "/api/conversations/{slug}/items/{}/comments",
+            items[0]
+        ))
+        .await;
+    let bodies: Vec<&str> = page["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, hostile);
+    // Everything else is intact.
+    let (_, snapshot) = alice.get(&format!("/api/conversations/{slug}")).await;
+    assert_eq!(snapshot["items"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    let response = alice
+        .http
+        .put(format!(
+            "{}/api/conversations/{slug}/items/{}/vote",
+            app.base, items[0]
+        ))
+        .header("origin", "https://evil.example")
+        .json(&json!({"request_id": Uuid::new_v4(), "choice": "strong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = alice
+        .http
+        .put(format!(
+            "{}/api/conversations/{slug}/items/{}/vote",
+            app.base, items[0]
+        ))
+        .header("origin", app.base.clone())
+        .json(&json!({"request_id": Uuid::new_v4(), "choice": "strong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, snapshot) = alice.get(&format!("/api/conversations/{slug}")).await;
+    assert_eq!(snapshot["items"][0]["strong"], 1);
+    app.stop().await;
+}

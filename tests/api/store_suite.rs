@@ -1,0 +1,337 @@
+//! The store test suite, run against SQLite and PostgreSQL alike, straight
+//! on the `Store` trait: sequence numbers, tally versions, idempotency,
+//! group commit under concurrency, snapshots and replay.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chorus::config::Settings;
+use chorus::domain::{
+    Choice, CommentStatus, ItemStatus, Millis, ModerationAction, NewConversation, SignupMode,
+};
+use chorus::store::{self, Outcome, Store, StoreError, TallyChange, Write};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+async fn open(backend: Backend) -> Option<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let (url, dir) = fresh_database(backend).await?;
+    let store = store::connect(&url, &Settings::defaults().store)
+        .await
+        .expect("store opens");
+    Some((store, dir))
+}
+
+async fn conversation(store: &dyn Store) -> Uuid {
+    let conversation = NewConversation {
+        slug: format!("s-{}", &Uuid::new_v4().simple().to_string()[..10]),
+        title: "Suite".into(),
+        introduction: String::new(),
+        opens_at: Millis(0),
+        closes_at: Millis(i64::MAX / 2),
+        signup_mode: SignupMode::Open,
+        access_code: None,
+        moderation: chorus::domain::Moderation::Post,
+        ideas_need_approval: false,
+        profile_questions: None,
+        results_visible: true,
+    }
+    .into_conversation()
+    .unwrap();
+    let id = conversation.id;
+    store
+        .write(Write::CreateConversation { conversation })
+        .await
+        .unwrap();
+    id
+}
+
+async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
+    let item_id = Uuid::new_v4();
+    store
+        .write(Write::UpsertPledge {
+            conversation_id,
+            item_id,
+            title: "P".into(),
+            body: String::new(),
+            position: 1,
+            actor: "t".into(),
+        })
+        .await
+        .unwrap();
+    item_id
+}
+
+async fn participant(store: &dyn Store, conversation_id: Uuid) -> Uuid {
+    let written = store
+        .write(Write::SignUp {
+            conversation_id,
+            session_id: Uuid::new_v4(),
+            profile: BTreeMap::new(),
+        })
+        .await
+        .unwrap();
+    match written.outcome {
+        Outcome::Participant { participant, .. } => participant.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn vote(
+    conversation_id: Uuid,
+    item_id: Uuid,
+    participant_id: Uuid,
+    choice: Option<Choice>,
+) -> Write {
+    Write::Vote {
+        conversation_id,
+        item_id,
+        participant_id,
+        request_id: Uuid::new_v4(),
+        choice,
+    }
+}
+
+async fn suite(backend: Backend) {
+    let Some((store, _dir)) = open(backend).await else {
+        return;
+    };
+    let store = store.as_ref();
+    let c = conversation(store).await;
+    let item = pledge(store, c).await;
+    let alice = participant(store, c).await;
+
+    // Votes: tally and version move together; no-ops do not bump versions.
+    let written = store
+        .write(vote(c, item, alice, Some(Choice::Strong)))
+        .await
+        .unwrap();
+    assert_eq!(
+        written.tally,
+        Some((
+            c,
+            TallyChange::Item {
+                id: item,
+                tally: chorus::domain::Tally {
+                    strong: 1,
+                    wrong: 0,
+                    version: 1
+                }
+            }
+        ))
+    );
+    let written = store
+        .write(vote(c, item, alice, Some(Choice::Strong)))
+        .await
+        .unwrap();
+    assert!(written.tally.is_none(), "a repeated vote changes nothing");
+    store
+        .write(vote(c, item, alice, Some(Choice::Wrong)))
+        .await
+        .unwrap();
+    let written = store.write(vote(c, item, alice, None)).await.unwrap();
+    match written.outcome {
+        Outcome::Vote { tally, choice, .. } => {
+            assert_eq!((tally.strong, tally.wrong, tally.version), (0, 0, 3));
+            assert_eq!(choice, None);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Events: dense sequence numbers in commit order, replayable.
+    let base = store.last_seq(c).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let id = Uuid::new_v4();
+        let written = store
+            .write(Write::Comment {
+                conversation_id: c,
+                item_id: item,
+                comment_id: id,
+                parent_id: None,
+                participant_id: alice,
+                body: format!("c{n}"),
+                status: CommentStatus::Visible,
+            })
+            .await
+            .unwrap();
+        assert_eq!(written.event.as_ref().unwrap().seq, base + 1 + n);
+        ids.push(id);
+    }
+    let events = store.events(c, base, 100).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (base + 1..=base + 5).collect::<Vec<_>>()
+    );
+    let replay = store.events(c, base + 2, 2).await.unwrap();
+    assert_eq!(
+        replay.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![base + 3, base + 4]
+    );
+
+    // Idempotency: the same comment id again adds nothing and no event.
+    let again = store
+        .write(Write::Comment {
+            conversation_id: c,
+            item_id: item,
+            comment_id: ids[0],
+            parent_id: None,
+            participant_id: alice,
+            body: "c0".into(),
+            status: CommentStatus::Visible,
+        })
+        .await
+        .unwrap();
+    assert!(again.event.is_none());
+    assert_eq!(store.last_seq(c).await.unwrap(), base + 5);
+
+    // Moderation: hiding updates the item's comment count and appends an event.
+    let snapshot = store.snapshot(c, false).await.unwrap();
+    assert_eq!(snapshot.items[0].comments, 5);
+    let request = Uuid::new_v4();
+    let hide = Write::ModerateComment {
+        conversation_id: c,
+        comment_id: ids[0],
+        request_id: request,
+        actor: "sam".into(),
+        action: ModerationAction::Hide,
+        reason: Some("names someone".into()),
+    };
+    let hidden = store.write(hide.clone()).await.unwrap();
+    assert!(hidden.event.is_some());
+    let replayed = store.write(hide).await.unwrap();
+    assert!(
+        replayed.event.is_none(),
+        "a retried moderation is not applied twice"
+    );
+    let snapshot = store.snapshot(c, false).await.unwrap();
+    assert_eq!(snapshot.items[0].comments, 4);
+    assert_eq!(snapshot.seq, base + 6);
+    let visible = store.comments(c, item, 0, 100, false).await.unwrap();
+    assert_eq!(visible.len(), 4);
+    let all = store.comments(c, item, 0, 100, true).await.unwrap();
+    assert_eq!(
+        all.iter().find(|x| x.id == ids[0]).unwrap().status,
+        CommentStatus::Hidden
+    );
+
+    // Request errors roll back alone, with no event and no sequence number used.
+    let missing = store
+        .write(Write::Comment {
+            conversation_id: c,
+            item_id: Uuid::new_v4(),
+            comment_id: Uuid::new_v4(),
+            parent_id: None,
+            participant_id: alice,
+            body: "x".into(),
+            status: CommentStatus::Visible,
+        })
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound("item"))),
+        "{missing:?}"
+    );
+    assert_eq!(store.last_seq(c).await.unwrap(), base + 6);
+
+    // Ideas.
+    let idea = Uuid::new_v4();
+    let written = store
+        .write(Write::Idea {
+            conversation_id: c,
+            item_id: idea,
+            participant_id: alice,
+            title: "I".into(),
+            body: String::new(),
+            status: ItemStatus::Pending,
+        })
+        .await
+        .unwrap();
+    assert!(written.event.is_some());
+    assert_eq!(store.snapshot(c, false).await.unwrap().items.len(), 1);
+    assert_eq!(store.snapshot(c, true).await.unwrap().items.len(), 2);
+}
+
+#[tokio::test]
+async fn store_suite_on_sqlite() {
+    suite(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn store_suite_on_postgres() {
+    suite(Backend::Postgres).await;
+}
+
+/// Many concurrent writes share commits; all are applied exactly once and
+/// sequence numbers stay dense.
+async fn group_commit(backend: Backend) {
+    let Some((store, _dir)) = open(backend).await else {
+        return;
+    };
+    let c = conversation(store.as_ref()).await;
+    let item = pledge(store.as_ref(), c).await;
+    let mut voters = Vec::new();
+    for _ in 0..100 {
+        voters.push(participant(store.as_ref(), c).await);
+    }
+    let base = store.last_seq(c).await.unwrap();
+    let mut tasks = Vec::new();
+    for (n, p) in voters.iter().copied().enumerate() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(vote(
+                    c,
+                    item,
+                    p,
+                    Some(if n % 2 == 0 {
+                        Choice::Strong
+                    } else {
+                        Choice::Wrong
+                    }),
+                ))
+                .await
+                .unwrap();
+            store
+                .write(Write::Comment {
+                    conversation_id: c,
+                    item_id: item,
+                    comment_id: Uuid::new_v4(),
+                    parent_id: None,
+                    participant_id: p,
+                    body: format!("{n}"),
+                    status: CommentStatus::Visible,
+                })
+                .await
+                .unwrap()
+                .event
+                .unwrap()
+                .seq
+        }));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        seqs.push(t.await.unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (base + 1..=base + 100).collect::<Vec<_>>());
+    let snapshot = store.snapshot(c, false).await.unwrap();
+    assert_eq!(
+        (
+            snapshot.items[0].tally.strong,
+            snapshot.items[0].tally.wrong
+        ),
+        (50, 50)
+    );
+    assert_eq!(snapshot.items[0].tally.version, 100);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn group_commit_on_sqlite() {
+    group_commit(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn group_commit_on_postgres() {
+    group_commit(Backend::Postgres).await;
+}
