@@ -43,6 +43,9 @@ const queue = new Queue('chorus:queue:' + slug, {
       const c = data && data.comment ? data.comment : null;
       // The live stream may already have removed it (hidden by a facilitator): that is newer.
       if (c && !removed.has(c.id)) upsertComment(c, true);
+      const iv = views.get(a.meta.item);
+      const form = a.body.parent_id ? cviews.get(a.body.parent_id)?.replyForm : iv && iv.form;
+      if (form && !form.msg.classList.contains('bad')) setMsg(form.msg, '', false);
       const v = cviews.get(a.body.id);
       if (v) {
         v.data.sent = true;
@@ -99,7 +102,10 @@ const queue = new Queue('chorus:queue:' + slug, {
     else if (a.kind === 'comment') {
       const cv = cviews.get(a.body.id);
       if (cv) cv.render();
-    }
+      const iv = views.get(a.meta.item);
+      const form = a.body.parent_id ? cviews.get(a.body.parent_id)?.replyForm : iv && iv.form;
+      if (form && e.status === 429) setMsg(form.msg, text, false);
+    } else if (a.kind === 'idea') setMsg(byId('idea-msg'), text, false);
     if (e.status === 429) say.say(text);
   },
   onChange() {

@@ -14,7 +14,9 @@ const ADMIN = { name: 'ada', role: 'admin', password: 'ada-password-1234' };
 let server, browser, a, b, fac, admin, item;
 
 before(async () => {
-  server = await startChorus({ users: [FAC, ADMIN] });
+  // One participant posts more comments here than a person would in a minute:
+  // raise the comment burst (offline.test.js meets the real limit).
+  server = await startChorus({ users: [FAC, ADMIN], env: { CHORUS_RATE__COMMENT_BURST: '100' } });
   browser = await launchBrowser();
   fac = new Api(server.url);
   await fac.login(FAC.name, FAC.password);

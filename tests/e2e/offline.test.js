@@ -92,3 +92,85 @@ test('a draft comment survives a reload', { timeout: 60000 }, async () => {
   await assertClean(page, problems);
   await context.close();
 });
+
+test('refusals are explained: 429 waits for Retry-After, 409 closed and 422 keep the text', { timeout: 60000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await openConversation(page, server.url);
+  await signUp(page);
+  const item = items[3];
+  const card = itemCard(page, item.title);
+  const before = (await fac.snapshot()).items.find((i) => i.id === item.id).strong;
+  const problem = (status, type, title, extra = {}) => ({
+    status,
+    headers: { 'Content-Type': 'application/problem+json', ...(extra.headers || {}) },
+    body: JSON.stringify({ type, title, status, detail: extra.detail, errors: extra.errors }),
+  });
+
+  // 429: the vote waits Retry-After seconds, says so, then goes through by itself.
+  let refused = 0;
+  await page.route('**/vote', (route) => {
+    if (refused++ === 0) return route.fulfill(problem(429, '/problems/rate-limited', 'Too many requests', { headers: { 'Retry-After': '2' } }));
+    return route.continue();
+  });
+  const t0 = Date.now();
+  await card.locator('button.v-strong').click();
+  await eventually(async () => /2 seconds/.test(await card.locator('> .msg').textContent()), 'the wait is explained');
+  await eventually(async () => (await fac.snapshot()).items.find((i) => i.id === item.id).strong === before + 1, 'the vote goes through after the wait', 10000);
+  assert.ok(Date.now() - t0 >= 1900, 'it waited Retry-After');
+  await page.unroute('**/vote');
+
+  // 409 closed: nothing recorded, a clear message, the comment text comes back into its field.
+  await openComments(card);
+  const form = card.locator('.comments > form.cform');
+  await page.route('**/comments', (route) => route.request().method() === 'POST'
+    ? route.fulfill(problem(409, '/problems/conversation-closed', 'The conversation is closed'))
+    : route.continue());
+  await form.locator('textarea').fill('Too late for this one');
+  await form.locator('button[type="submit"]').click();
+  await eventually(async () => /closed/i.test(await form.locator('.msg').textContent()), 'the refusal is explained');
+  assert.equal(await form.locator('textarea').inputValue(), 'Too late for this one', 'the text is not lost');
+  assert.equal(await card.locator('.comment .text', { hasText: 'Too late for this one' }).count(), 0, 'the optimistic comment is withdrawn');
+  await page.unroute('**/comments');
+
+  // 422 validation: the server's field message is shown.
+  await page.route('**/comments', (route) => route.request().method() === 'POST'
+    ? route.fulfill(problem(422, '/problems/validation', 'Invalid input', { detail: 'body: must be between 1 and 2000 characters', errors: [{ field: 'body', message: 'must be between 1 and 2000 characters' }] }))
+    : route.continue());
+  await form.locator('button[type="submit"]').click();
+  await eventually(async () => /must be between 1 and 2000 characters/.test(await form.locator('.msg').textContent()), 'the validation message is shown');
+  assert.equal(await form.locator('textarea').inputValue(), 'Too late for this one');
+  await page.unroute('**/comments');
+  // Those refusals were simulated; what remains is a real successful post.
+  await form.locator('button[type="submit"]').click();
+  await eventually(async () => (await fac.comments(item.id)).filter((c) => c.body === 'Too late for this one').length === 1, 'posted once for real');
+  await assertClean(page, problems);
+  await context.close();
+});
+
+test('the real rate limit: the sixth quick comment waits for Retry-After and is then sent, once', { timeout: 60000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await openConversation(page, server.url);
+  await signUp(page);
+  const item = items[4] || items[0];
+  const card = itemCard(page, item.title);
+  await openComments(card);
+  const form = card.locator('.comments > form.cform');
+  const texts = [1, 2, 3, 4, 5, 6, 7].map((n) => `Quick comment ${n} ${Date.now()}`);
+  const refusals = [];
+  page.on('response', (r) => { if (r.status() === 429) refusals.push(r.headers()['retry-after']); });
+  for (const t of texts) {
+    await form.locator('textarea').fill(t);
+    await form.locator('button[type="submit"]').click();
+  }
+  await eventually(async () => refusals.length > 0, 'chorus answers 429 once the burst is spent', 10000);
+  assert.match(String(refusals[0]), /^\d+$/, 'with Retry-After in seconds');
+  await eventually(async () => /going a little fast/.test(await page.locator('#announcer').textContent()), 'the wait is announced', 5000);
+  await eventually(async () => {
+    const stored = (await fac.comments(item.id)).filter((c) => c.body.startsWith('Quick comment'));
+    return stored.length === texts.length;
+  }, 'every comment arrives after the wait', 40000, 500);
+  const stored = (await fac.comments(item.id)).filter((c) => c.body.startsWith('Quick comment')).map((c) => c.body);
+  assert.deepEqual(stored, texts, 'each once, in order');
+  await assertClean(page, problems);
+  await context.close();
+});

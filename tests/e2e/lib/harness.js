@@ -40,6 +40,9 @@ export async function startChorus(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'chorus-e2e-'));
   const database = 'sqlite://' + join(dir, 'chorus.db');
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...(opts.env || {}) };
+  // chorus reads every CHORUS_* variable as a setting and refuses unknown ones:
+  // CHORUS_BIN is the harness's, not the server's.
+  delete env.CHORUS_BIN;
   for (const u of opts.users || []) {
     const r = spawnSync(CHORUS_BIN, ['user', 'add', '--role', u.role, u.name, '--database', database], {
       input: u.password + '\n', env, timeout: 30000, encoding: 'utf8',
