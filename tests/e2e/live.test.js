@@ -221,3 +221,59 @@ test('a dropped live connection reconnects and resumes from the last seq without
   await assertClean(c.page, c.problems);
   await c.context.close();
 });
+
+test('replies, agreements and flags: the other participant sees replies and agree counts live', { timeout: 60000 }, async () => {
+  const cardA = itemCard(a.page, item.title);
+  const cardB = itemCard(b.page, item.title);
+  await openComments(cardA);
+  await openComments(cardB);
+  await b.page.evaluate(() => window.scrollTo(0, 0));
+  const text = 'Something to agree with ' + Date.now();
+  await cardA.locator('.comments > form.cform textarea').fill(text);
+  await cardA.locator('.comments > form.cform button[type="submit"]').click();
+  const onB = cardB.locator('.comment', { has: b.page.locator('.text', { hasText: text }) });
+  await onB.waitFor({ timeout: 10000 });
+
+  await onB.locator(':scope > .cactions button.up').click();
+  assert.equal(await onB.locator(':scope > .cactions button.up').getAttribute('aria-pressed'), 'true');
+  const onA = cardA.locator('.comment', { has: a.page.locator('.text', { hasText: text }) });
+  await eventually(async () => (await onA.locator(':scope > .cactions button.up').textContent()) === 'Agree 1', 'A sees the agree count go up', 10000);
+
+  await onB.locator(':scope > .cactions button', { hasText: 'Reply' }).click();
+  const reply = 'A reply to that ' + Date.now();
+  await onB.locator(':scope > .extra form.cform textarea').fill(reply);
+  await onB.locator(':scope > .extra form.cform button[type="submit"]').click();
+  await onA.locator('.replies .comment .text', { hasText: reply }).waitFor({ timeout: 10000 });
+
+  await onB.locator(':scope > .cactions button', { hasText: 'Flag' }).click();
+  await onB.locator(':scope > .extra .flag-form input').fill('just checking the flag path');
+  await onB.locator(':scope > .extra .flag-form button[type="submit"]').click();
+  await eventually(async () => /facilitator will look/.test(await onB.locator(':scope > .msg').textContent()), 'the flag is confirmed', 10000);
+
+  const stored = (await fac.comments(item.id));
+  const parent = stored.find((c) => c.body === text);
+  assert.equal(parent.up, 1, 'the agreement is stored once');
+  assert.ok(stored.some((c) => c.body === reply && c.parent_id === parent.id), 'the reply is stored under its comment');
+  await assertClean(a.page, a.problems);
+  await assertClean(b.page, b.problems);
+});
+
+test('a suggested idea appears for everyone once a facilitator approves it', { timeout: 60000 }, async () => {
+  const title = 'Quiet rooms on every ward ' + Date.now();
+  await a.page.locator('#idea-title').fill(title);
+  await a.page.locator('#idea-body').fill('Somewhere to decompress after a hard shift.');
+  await a.page.locator('#idea-form button[type="submit"]').click();
+  await eventually(async () => /Thank you/.test(await a.page.locator('#idea-msg').textContent()), 'the idea is acknowledged', 10000);
+  const snap = await fac.snapshot();
+  const idea = snap.items.find((i) => i.title === title);
+  assert.ok(idea, 'the facilitator sees the pending idea');
+  await fac.ok('POST', `/api/conversations/${SLUG}/items/${idea.id}/moderation`, { request_id: crypto.randomUUID(), action: 'approve' });
+  await b.page.evaluate(() => window.scrollTo(0, 0));
+  await itemCard(b.page, title).waitFor({ timeout: 10000 });
+  assert.match(await itemCard(b.page, title).locator('.by').textContent(), /^Suggested by /);
+  await itemCard(b.page, title).locator('button.v-strong').click();
+  await eventually(async () => (await itemCard(a.page, title).locator('.tally').getAttribute('data-strong')) === '1', 'A sees the vote on the idea', 10000);
+  await notReloaded(b);
+  await assertClean(a.page, a.problems);
+  await assertClean(b.page, b.problems);
+});
