@@ -27,8 +27,9 @@ struct Cli {
     /// Database URL: sqlite://PATH or postgres://... (overrides the settings).
     #[arg(long, global = true)]
     database: Option<String>,
+    /// What to do; `serve` when left out.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -85,11 +86,12 @@ async fn main() {
 
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { listen: None, redis: None, demo: false });
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Some(database) = cli.database {
         settings.database_url = database;
     }
-    if let Command::Serve { listen, redis, .. } = &cli.command {
+    if let Command::Serve { listen, redis, .. } = &command {
         if let Some(listen) = listen {
             settings.listen = listen.clone();
         }
@@ -99,7 +101,7 @@ async fn run() -> anyhow::Result<()> {
     }
     settings.validate()?;
     chorus::telemetry::init_logging(&settings.log, false);
-    match cli.command {
+    match command {
         Command::Serve { demo, .. } => serve(settings, demo).await,
         Command::Migrate => {
             let store = store::connect(&settings.database_url, &settings.store).await?;
