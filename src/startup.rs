@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::http::rate::{forget_idle_keys, RateLimits};
 use crate::http::{router, AppState, Shared};
 use crate::hub::bus::local::LocalBus;
+use crate::hub::bus::redis::RedisBus;
 use crate::hub::Hub;
 use crate::store::{self, Store};
 
@@ -56,8 +57,12 @@ impl Application {
         );
         match settings.redis() {
             None => hub.attach_bus(Arc::new(LocalBus::new(Arc::downgrade(&hub)))),
-            Some(_url) => {
-                anyhow::bail!("cluster mode (redis_url) is not available in this build yet")
+            Some(url) => {
+                let bus =
+                    RedisBus::connect(url, Arc::downgrade(&hub), &background, shutdown.clone())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("redis_url: cannot connect to {url}: {e}"))?;
+                hub.attach_bus(bus);
             }
         }
         let limits = Arc::new(RateLimits::new(&settings.rate, &settings.ws));

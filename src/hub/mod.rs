@@ -25,6 +25,9 @@ use crate::store::{Store, StoreError, Written};
 /// How often each topic checks the store for events it never heard of
 /// (a message lost between nodes with nothing after it to reveal the gap).
 const SWEEP_INTERVAL: Duration = Duration::from_secs(2);
+/// Every this many sweeps, tallies are refreshed from the store too: a
+/// tally another node failed to publish has no gap to reveal it.
+const TALLY_REFRESH_SWEEPS: u32 = 5;
 
 pub struct Hub {
     /// This node's name on the bus.
@@ -177,6 +180,7 @@ impl Hub {
         let heartbeat = Duration::from_millis(self.settings.presence_ttl_ms / 3);
         let mut last_shared: Option<(Presence, Instant)> = None;
         let mut idle_since: Option<Instant> = None;
+        let mut sweeps = 0u32;
         loop {
             tokio::select! {
                 _ = self.shutdown.cancelled() => break,
@@ -210,7 +214,13 @@ impl Hub {
                         idle_since = None;
                     }
                 }
-                _ = sweep_tick.tick() => self.sweep(&topic).await,
+                _ = sweep_tick.tick() => {
+                    self.sweep(&topic).await;
+                    sweeps += 1;
+                    if sweeps % TALLY_REFRESH_SWEEPS == 0 {
+                        self.refresh_tallies(&topic).await;
+                    }
+                }
             }
         }
         self.bus().unsubscribe(topic.conversation_id).await;
@@ -270,15 +280,25 @@ impl Hub {
         let topics: Vec<Arc<Topic>> = self.lock_topics().values().cloned().collect();
         for topic in topics {
             self.sweep(&topic).await;
-            if let Ok(tallies) = self.store.tallies(topic.conversation_id).await {
-                for (id, tally) in tallies.items {
-                    topic.offer_tally(crate::store::TallyChange::Item { id, tally });
-                }
-                for (id, tally) in tallies.comments {
-                    topic.offer_tally(crate::store::TallyChange::Comment { id, tally });
-                }
+            self.refresh_tallies(&topic).await;
+        }
+    }
+
+    /// Offers every stored tally; only newer versions change anything.
+    async fn refresh_tallies(&self, topic: &Topic) {
+        if let Ok(tallies) = self.store.tallies(topic.conversation_id).await {
+            for (id, tally) in tallies.items {
+                topic.offer_tally(crate::store::TallyChange::Item { id, tally });
+            }
+            for (id, tally) in tallies.comments {
+                topic.offer_tally(crate::store::TallyChange::Comment { id, tally });
             }
         }
+    }
+
+    /// The conversations watched on this node.
+    pub fn topic_ids(&self) -> Vec<Uuid> {
+        self.lock_topics().keys().copied().collect()
     }
 
     /// Conversations watched on this node (for /readyz and tests).

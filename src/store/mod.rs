@@ -185,6 +185,50 @@ pub enum Write {
     },
 }
 
+impl Write {
+    /// The conversation whose rows this write changes, if any.
+    pub fn conversation_id(&self) -> Option<Uuid> {
+        match self {
+            Write::SignUp {
+                conversation_id, ..
+            }
+            | Write::Vote {
+                conversation_id, ..
+            }
+            | Write::CommentVote {
+                conversation_id, ..
+            }
+            | Write::Comment {
+                conversation_id, ..
+            }
+            | Write::Flag {
+                conversation_id, ..
+            }
+            | Write::Idea {
+                conversation_id, ..
+            }
+            | Write::ModerateComment {
+                conversation_id, ..
+            }
+            | Write::ModerateItem {
+                conversation_id, ..
+            }
+            | Write::UpsertPledge {
+                conversation_id, ..
+            }
+            | Write::CreateDisplayToken {
+                conversation_id, ..
+            } => Some(*conversation_id),
+            Write::UpdateConversation { conversation, .. } => Some(conversation.id),
+            Write::CreateConversation { .. }
+            | Write::CreateSession { .. }
+            | Write::SetSessionUser { .. }
+            | Write::CreateUser { .. }
+            | Write::SetPassword { .. } => None,
+        }
+    }
+}
+
 /// What a write did, for the answer to the caller.
 #[derive(Debug, Clone)]
 pub enum Outcome {

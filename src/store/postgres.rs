@@ -1,9 +1,10 @@
 //! Cluster mode's shared truth: PostgreSQL. Every node has its own writer
-//! (group commit per node); the conversation's counter row and each item's
-//! row are locked by the transactions that bump them, so sequence numbers
-//! and tally versions stay in commit order across nodes. A participant's
-//! row is locked before their vote is read, so one participant's votes
-//! arriving through two nodes cannot interleave.
+//! (group commit per node). Each batch first locks the rows of the
+//! conversations it writes to, in id order: batches from different nodes
+//! for one conversation queue behind each other rather than deadlock, and
+//! sequence numbers and tally versions stay in commit order across nodes.
+//! A deadlock or serialisation failure that still happens (say, a sign-up
+//! racing an edit) is retried.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +17,10 @@ super::sql::sql_store!(
     store = PostgresStore,
     db = sqlx::Postgres,
     backend = "postgres",
-    lock_participant = " FOR UPDATE"
+    lock_participant = " FOR UPDATE",
+    lock_conversation = "SELECT id FROM conversations WHERE id = $1 FOR UPDATE",
+    // deadlock_detected, serialization_failure
+    retryable = |code: &str| code == "40P01" || code == "40001"
 );
 
 impl PostgresStore {

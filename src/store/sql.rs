@@ -7,7 +7,7 @@
 //! fully typed implementation for its own database.
 
 macro_rules! sql_store {
-    (store = $Store:ident, db = $Db:ty, backend = $backend:literal, lock_participant = $lock:literal) => {
+    (store = $Store:ident, db = $Db:ty, backend = $backend:literal, lock_participant = $lock:literal, lock_conversation = $lock_conversation:literal, retryable = $retryable:expr) => {
         use std::collections::BTreeMap;
         use std::sync::Mutex as StdMutex;
         use std::time::Instant;
@@ -75,8 +75,29 @@ macro_rules! sql_store {
             tracing::debug!(backend = $backend, "store writer stopped");
         }
 
+        /// Runs the batch, again when the database asks for it (a deadlock or
+        /// serialisation failure between nodes), a few times at most.
+        async fn try_batch_retrying(
+            pool: &Pool<$Db>,
+            batch: &[Pending],
+        ) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+            let mut attempt = 0;
+            loop {
+                match try_batch(pool, batch).await {
+                    Err(StoreError::Database(sqlx::Error::Database(e)))
+                        if attempt < 5 && e.code().is_some_and(|code| ($retryable)(code.as_ref())) =>
+                    {
+                        attempt += 1;
+                        metrics::counter!("chorus_store_retries_total", "backend" => $backend).increment(1);
+                        tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                    }
+                    other => return other,
+                }
+            }
+        }
+
         async fn commit_batch(pool: &Pool<$Db>, batch: Vec<Pending>) {
-            match try_batch(pool, &batch).await {
+            match try_batch_retrying(pool, &batch).await {
                 Ok(results) => {
                     for (pending, result) in batch.into_iter().zip(results) {
                         let _ = pending.reply.send(result);
@@ -87,7 +108,7 @@ macro_rules! sql_store {
                     // nothing of it committed. Give each write its own chance.
                     tracing::warn!(%error, size = batch.len(), "group commit failed; retrying writes one by one");
                     for pending in batch {
-                        let result = match try_batch(pool, std::slice::from_ref(&pending)).await {
+                        let result = match try_batch_retrying(pool, std::slice::from_ref(&pending)).await {
                             Ok(mut results) => results.pop().expect("one result"),
                             Err(e) => Err(e),
                         };
@@ -111,6 +132,17 @@ macro_rules! sql_store {
             let mut tx = pool.begin().await?;
             let mut results = Vec::with_capacity(batch.len());
             let now = Millis::now();
+            if !$lock_conversation.is_empty() {
+                // Every transaction locks its conversations first, in one
+                // order, so batches of different nodes queue instead of
+                // deadlocking on item and counter rows.
+                let mut conversations: Vec<Uuid> = batch.iter().filter_map(|p| p.write.conversation_id()).collect();
+                conversations.sort();
+                conversations.dedup();
+                for id in conversations {
+                    sqlx::query($lock_conversation).bind(id).execute(&mut *tx).await?;
+                }
+            }
             for pending in batch {
                 let mut savepoint = (&mut *tx).begin().await?;
                 match apply(&mut savepoint, &pending.write, now).await {

@@ -14,7 +14,9 @@ super::sql::sql_store!(
     store = SqliteStore,
     db = sqlx::Sqlite,
     backend = "sqlite",
-    lock_participant = ""
+    lock_participant = "",
+    lock_conversation = "",
+    retryable = |_code: &str| false
 );
 
 impl SqliteStore {

@@ -6,7 +6,7 @@
 //! network, so a node keeps serving its own clients while Redis is down.
 
 pub mod local;
-// pub mod redis;
+pub mod redis;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
