@@ -36,6 +36,9 @@ struct Cli {
     /// Write the reports as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Append the reports as a Markdown section (command, table, ratios) to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
     /// A running chorus to load (no server CPU/RSS figures then).
     #[arg(long)]
     target: Option<String>,
@@ -142,6 +145,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let json = cli.json.clone();
+    let markdown = cli.markdown.clone();
     let scenario = cli.scenario;
     let opts = match cli.options() {
         Ok(o) => o,
@@ -164,10 +168,39 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if let Some(path) = markdown {
+        let command = command_line(&args);
+        let section = report::markdown(&command, &reports);
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, section.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("error: writing {}: {e:#}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     if reports.iter().all(|r| r.exact) {
         ExitCode::SUCCESS
     } else {
         eprintln!("\nEXACTNESS CHECK FAILED (see problems above)");
         ExitCode::FAILURE
     }
+}
+
+/// The command as typed, without `--markdown FILE` (which says where, not what).
+fn command_line(args: &[String]) -> String {
+    let mut words = vec!["loadtest".to_string()];
+    let mut skip = false;
+    for a in &args[1..] {
+        if skip {
+            skip = false;
+        } else if a == "--markdown" {
+            skip = true;
+        } else if !a.starts_with("--markdown=") {
+            words.push(a.clone());
+        }
+    }
+    words.join(" ")
 }

@@ -187,3 +187,61 @@ fn ratios(reports: &[Report]) -> Vec<String> {
     }
     lines
 }
+
+/// The reports as a Markdown section: the command, a table, the ratios.
+pub fn markdown(command: &str, reports: &[Report]) -> String {
+    let mut out = String::new();
+    let title = reports.first().map_or("run", |r| r.scenario.as_str());
+    let _ = writeln!(out, "### {title}\n\n```\n{command}\n```\n");
+    let _ = writeln!(
+        out,
+        "| system | conns | nodes | writes/s | frames/s | p50 ms | p90 ms | p99 ms | max ms | cross-node p99 ms | answer p99 ms | KB/conn | server CPU s | CPU µs/update | exact |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for r in reports {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            r.system,
+            r.connections,
+            r.nodes,
+            r.votes_per_s + r.comments_per_s,
+            r.frames_per_s,
+            r.latency_ms.p50,
+            r.latency_ms.p90,
+            r.latency_ms.p99,
+            r.latency_ms.max,
+            r.cross_node_latency_ms
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", l.p99)),
+            r.answer_latency_ms
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", l.p99)),
+            opt(r.rss_per_connection_kb, 1),
+            opt(r.server_cpu_s, 2),
+            opt(r.cpu_us_per_update, 2),
+            if r.exact { "yes" } else { "**no**" }
+        );
+    }
+    let ratios = ratios(reports);
+    if !ratios.is_empty() {
+        let _ = writeln!(out, "\nchorus / peer (below 1 means chorus is better):\n");
+        for line in ratios {
+            let _ = writeln!(out, "- {line}");
+        }
+    }
+    let problems: Vec<&Report> = reports.iter().filter(|r| !r.problems.is_empty()).collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\nProblems:\n");
+        for r in problems {
+            for p in r.problems.iter().take(10) {
+                let _ = writeln!(out, "- {} @{}: {p}", r.system, r.connections);
+            }
+        }
+    }
+    out.push('\n');
+    out
+}

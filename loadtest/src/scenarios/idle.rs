@@ -32,6 +32,7 @@ async fn measure(system: &Arc<crate::systems::System>, opts: &Options) -> anyhow
     handles.extend(common::connect(system, &shared, 1, n, None, opts).await?);
     tokio::time::sleep(SETTLE).await;
 
+    shared.frames.store(0, std::sync::atomic::Ordering::Relaxed);
     let before = common::usage(system);
     let start = Instant::now();
     let bar = progress::bar(

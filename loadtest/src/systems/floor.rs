@@ -2,7 +2,9 @@
 //! process when this is the loadtest binary (so its CPU and memory are its
 //! own), else the same server on a task in this process (no CPU/RSS figures).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail};
@@ -159,23 +161,34 @@ impl Floor {
     }
 }
 
-/// One control connection: requests answered in order, one at a time.
-async fn control_worker(mut ws: crate::net::Ws, mut requests: mpsc::Receiver<ControlRequest>) {
-    while let Some((request, reply)) = requests.recv().await {
-        let answer = async {
-            ws.send(Message::text(request)).await?;
-            loop {
-                match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
-                    Ok(Some(Ok(Message::Text(t)))) => return Ok(t.to_string()),
-                    Ok(Some(Ok(_))) => continue,
-                    Ok(Some(Err(e))) => return Err(e.into()),
-                    Ok(None) => bail!("floor control connection ended"),
-                    Err(_) => bail!("floor control answer timed out"),
+/// One control connection, pipelined: requests go out as they come and the
+/// answers, which the floor sends in order, are matched first in, first out.
+async fn control_worker(ws: crate::net::Ws, mut requests: mpsc::Receiver<ControlRequest>) {
+    let (mut sink, mut stream) = ws.split();
+    let waiting: Arc<Mutex<VecDeque<oneshot::Sender<anyhow::Result<String>>>>> = Arc::default();
+    let reader_waiting = waiting.clone();
+    let reader = tokio::spawn(async move {
+        while let Some(msg) = stream.next().await {
+            match msg {
+                Ok(Message::Text(t)) => {
+                    if let Some(reply) = reader_waiting.lock().expect("lock").pop_front() {
+                        let _ = reply.send(Ok(t.to_string()));
+                    }
                 }
+                Ok(_) => {}
+                Err(_) => break,
             }
         }
-        .await;
-        let _ = reply.send(answer);
+        for reply in reader_waiting.lock().expect("lock").drain(..) {
+            let _ = reply.send(Err(anyhow!("floor control connection ended")));
+        }
+    });
+    while let Some((request, reply)) = requests.recv().await {
+        waiting.lock().expect("lock").push_back(reply);
+        if sink.send(Message::text(request)).await.is_err() {
+            break;
+        }
     }
-    let _ = ws.close(None).await;
+    let _ = sink.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
 }
