@@ -92,6 +92,7 @@ struct Node {
 
 struct Cluster {
     redis: Redis,
+    database_url: String,
     nodes: Vec<Node>,
     slug: String,
     items: Vec<String>,
@@ -133,6 +134,7 @@ impl Cluster {
             .collect();
         Some(Cluster {
             redis,
+            database_url: database,
             nodes: started,
             slug: "best-place-to-work".into(),
             items,
@@ -540,4 +542,210 @@ async fn a_dead_nodes_clients_resume_elsewhere_and_its_presence_expires() {
         .expect("presence counts each watcher once after failover");
     stop.cancel();
     let _ = cluster.nodes[0].child.start_kill();
+}
+
+/// Sends one write to whichever node answers, retrying the same request
+/// (same UUID) until it is acknowledged, as the web client's queue does.
+async fn until_acknowledged(
+    client: &reqwest::Client,
+    nodes: &Mutex<Vec<String>>,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> Value {
+    for attempt in 0..400 {
+        let base = {
+            let nodes = nodes.lock().unwrap();
+            nodes[attempt % nodes.len()].clone()
+        };
+        let sent = client
+            .request(method.clone(), format!("{base}{path}"))
+            .json(body)
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            if response.status().is_success() {
+                return response.json().await.unwrap();
+            }
+            assert!(
+                response.status().is_server_error(),
+                "refused: {}",
+                response.status()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no node acknowledged {path}");
+}
+
+fn sigterm(child: &Child) {
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn a_rolling_restart_under_load_loses_no_acknowledged_write() {
+    let Some(mut cluster) = Cluster::start(2).await else {
+        return;
+    };
+    let nodes = Arc::new(Mutex::new(
+        cluster
+            .nodes
+            .iter()
+            .map(|n| n.base.clone())
+            .collect::<Vec<_>>(),
+    ));
+    let stop = CancellationToken::new();
+    let mut writers = Vec::new();
+    for w in 0..6 {
+        let nodes = nodes.clone();
+        let stop = stop.clone();
+        let slug = cluster.slug.clone();
+        let items = cluster.items.clone();
+        writers.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
+            until_acknowledged(
+                &client,
+                &nodes,
+                reqwest::Method::POST,
+                &format!("/api/conversations/{slug}/participants"),
+                &json!({}),
+            )
+            .await;
+            let mut last_choice: HashMap<String, Value> = HashMap::new();
+            let mut comments = Vec::new();
+            let mut round = 0usize;
+            while !stop.is_cancelled() {
+                let item = &items[(w + round) % items.len()];
+                let choice = if round % 2 == 0 {
+                    json!("strong")
+                } else {
+                    json!("wrong")
+                };
+                let vote = json!({"request_id": Uuid::new_v4(), "choice": choice});
+                until_acknowledged(
+                    &client,
+                    &nodes,
+                    reqwest::Method::PUT,
+                    &format!("/api/conversations/{slug}/items/{item}/vote"),
+                    &vote,
+                )
+                .await;
+                last_choice.insert(item.clone(), choice);
+                let id = Uuid::new_v4().to_string();
+                let comment = json!({"id": id, "body": format!("writer {w} round {round}")});
+                until_acknowledged(
+                    &client,
+                    &nodes,
+                    reqwest::Method::POST,
+                    &format!("/api/conversations/{slug}/items/{item}/comments"),
+                    &comment,
+                )
+                .await;
+                comments.push(id);
+                round += 1;
+            }
+            (last_choice, comments)
+        }));
+    }
+    let database_url = cluster.database_url.clone();
+    let redis_url = cluster.redis.url();
+    for n in 0..cluster.nodes.len() {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        sigterm(&cluster.nodes[n].child);
+        let exited =
+            tokio::time::timeout(Duration::from_secs(15), cluster.nodes[n].child.wait()).await;
+        assert!(
+            exited
+                .expect("the node exits within its shutdown bound")
+                .unwrap()
+                .success(),
+            "clean exit"
+        );
+        let env = [
+            ("CHORUS_REDIS_URL", redis_url.as_str()),
+            ("CHORUS_NODE_ID", ["node-a", "node-b"][n]),
+        ];
+        let (child, base) = start_chorus(&database_url, &env).await;
+        cluster.nodes[n] = Node {
+            child,
+            base: base.clone(),
+        };
+        nodes.lock().unwrap()[n] = base;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    stop.cancel();
+    let mut expected: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut acknowledged_comments = Vec::new();
+    for writer in writers {
+        let (choices, comments) = writer.await.unwrap();
+        for (item, choice) in choices {
+            let entry = expected.entry(item).or_default();
+            if choice == "strong" {
+                entry.0 += 1
+            } else {
+                entry.1 += 1
+            }
+        }
+        acknowledged_comments.extend(comments);
+    }
+    assert!(
+        acknowledged_comments.len() >= 12,
+        "the writers kept writing through the restarts"
+    );
+    let snapshot = cluster.snapshot().await;
+    for item in snapshot["items"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let (strong, wrong) = expected.get(id).copied().unwrap_or((0, 0));
+        assert_eq!(
+            (
+                item["strong"].as_i64().unwrap(),
+                item["wrong"].as_i64().unwrap()
+            ),
+            (strong, wrong),
+            "votes on {id}"
+        );
+    }
+    let mut stored = Vec::new();
+    for item in &cluster.items {
+        let page: Value = reqwest::get(format!(
+            "{}/api/conversations/{}/items/{item}/comments?limit=500",
+            cluster.nodes[0].base, cluster.slug
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        stored.extend(
+            page["comments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string()),
+        );
+    }
+    for id in &acknowledged_comments {
+        assert_eq!(
+            stored.iter().filter(|s| *s == id).count(),
+            1,
+            "acknowledged comment {id} is stored once"
+        );
+    }
+    assert_eq!(
+        stored.len(),
+        acknowledged_comments.len(),
+        "nothing unacknowledged or doubled was stored"
+    );
+    for node in &mut cluster.nodes {
+        let _ = node.child.start_kill();
+    }
 }
