@@ -329,7 +329,12 @@ function upsertItem(it) {
   } else {
     list.append(view.el);
   }
+  emptyStates();
+}
+
+function emptyStates() {
   byId('no-ideas').hidden = byId('ideas').childElementCount > 0;
+  byId('no-pledges').hidden = byId('pledges').childElementCount > 0;
 }
 
 /** @param {string} id */
@@ -341,7 +346,7 @@ function removeItem(id) {
   v.el.remove();
   views.delete(id);
   if (hadFocus) byId('main').focus({ preventScroll: true });
-  byId('no-ideas').hidden = byId('ideas').childElementCount > 0;
+  emptyStates();
 }
 
 // ---------------------------------------------------------------- comments
@@ -661,6 +666,7 @@ async function loadSnapshot() {
   for (const id of Array.from(views.keys())) if (!seen.has(id)) removeItem(id);
   setOpen(stateOf(s.conversation));
   sortLists();
+  emptyStates();
   return s.seq;
 }
 

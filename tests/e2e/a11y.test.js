@@ -183,6 +183,35 @@ test('the page works 320 px wide', { timeout: 60000 }, async () => {
   await context.close();
 });
 
+test('a conversation that needs an access code: the join link fills it in, a wrong code is explained', { timeout: 60000 }, async () => {
+  const slug = 'code-only-' + Date.now().toString(36);
+  const now = Date.now();
+  const r = await admin.req('POST', '/api/conversations', {
+    slug, title: 'A conversation with an access code', introduction: 'Only for people with the code.',
+    opens_at: new Date(now - 3600e3).toISOString(), closes_at: new Date(now + 86400e3).toISOString(),
+    signup_mode: 'code', access_code: 'NHS-2026', moderation: 'post', ideas_need_approval: true,
+  });
+  assert.equal(r.status, 201, `creating the conversation answered ${r.status}: ${JSON.stringify(r.body)}`);
+  const { context, page, problems } = await newPage(browser, AXE_CONTEXT);
+  await page.goto(`${server.url}/c/${slug}?code=NHS-2026`);
+  await page.waitForSelector('body.ready');
+  assert.equal(await page.locator('#access-code').isVisible(), true, 'the access code field is shown');
+  assert.equal(await page.locator('#access-code').inputValue(), 'NHS-2026', 'the join link fills it in');
+  await axe(page, 'sign-up form with an access code');
+
+  await page.locator('#access-code').fill('WRONG-CODE');
+  await page.locator('#signup button[type="submit"]').click();
+  await eventually(async () => /access code was not accepted/.test(await page.locator('#signup-msg').textContent()), 'a wrong code is explained');
+  assert.equal(await page.locator('#me').isVisible(), false);
+
+  await page.locator('#access-code').fill('NHS-2026');
+  await page.locator('#signup button[type="submit"]').click();
+  await page.waitForSelector('#me:not([hidden])');
+  await page.waitForSelector('#conn[data-state="live"]');
+  await context.close();
+  void problems;
+});
+
 test('a closed conversation reads well and passes axe', { timeout: 60000 }, async () => {
   const r = await admin.req('PATCH', `/api/conversations/${SLUG}`, { closes_at: 'now' });
   assert.equal(r.status, 200, `closing answered ${r.status}: ${JSON.stringify(r.body)}`);
