@@ -65,6 +65,8 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
     pub cpu: Duration,
+    /// The load generator's CPU time at the same moment.
+    pub client_cpu: Duration,
     pub rss_kb: u64,
     /// False when any process could not be read (gone, or not ours to measure).
     pub known: bool,
@@ -74,6 +76,7 @@ pub struct Usage {
 pub fn usage(pids: &[u32]) -> Usage {
     let mut u = Usage {
         known: !pids.is_empty(),
+        client_cpu: own_cpu_time().unwrap_or_default(),
         ..Usage::default()
     };
     for &pid in pids {
@@ -86,4 +89,9 @@ pub fn usage(pids: &[u32]) -> Usage {
         }
     }
     u
+}
+
+/// This process's CPU time so far (the load generator's share of the machine).
+pub fn own_cpu_time() -> Option<Duration> {
+    cpu_time(std::process::id())
 }

@@ -64,6 +64,8 @@ pub struct Report {
     pub server_rss_kb: Option<u64>,
     /// Server user+system CPU seconds during the measured phase (all nodes).
     pub server_cpu_s: Option<f64>,
+    /// The load generator's own CPU seconds in the same phase: it shares the machine.
+    pub client_cpu_s: Option<f64>,
     /// Server CPU microseconds per delivered update.
     pub cpu_us_per_update: Option<f64>,
     /// Writes that failed, and open-loop sends skipped because too many were in flight.
@@ -108,7 +110,7 @@ pub fn table(reports: &[Report]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<16} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>5}",
+        "{:<15} {:<16} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
         "scenario",
         "system",
         "conns",
@@ -121,13 +123,14 @@ pub fn table(reports: &[Report]) -> String {
         "KB/conn",
         "cpu s",
         "us/upd",
+        "lt cpu",
         "exact"
     );
     for r in reports {
         let writes = r.votes_per_s + r.comments_per_s;
         let _ = writeln!(
             out,
-            "{:<15} {:<16} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>9} {:>8} {:>7} {:>5}",
+            "{:<15} {:<16} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
             r.scenario,
             r.system,
             r.connections,
@@ -142,6 +145,7 @@ pub fn table(reports: &[Report]) -> String {
             opt(r.rss_per_connection_kb, 1),
             opt(r.server_cpu_s, 2),
             opt(r.cpu_us_per_update, 2),
+            opt(r.client_cpu_s, 1),
             if r.exact { "yes" } else { "NO" }
         );
     }
@@ -195,7 +199,7 @@ pub fn markdown(command: &str, reports: &[Report]) -> String {
     let _ = writeln!(out, "### {title}\n\n```\n{command}\n```\n");
     let _ = writeln!(
         out,
-        "| system | conns | nodes | writes/s | frames/s | p50 ms | p90 ms | p99 ms | max ms | cross-node p99 ms | answer p99 ms | KB/conn | server CPU s | CPU µs/update | exact |"
+        "| system | conns | nodes | writes/s | frames/s | p50 ms | p90 ms | p99 ms | max ms | cross-node p99 ms | answer p99 ms | KB/conn | server CPU s | CPU µs/update | loadtest CPU s | exact |"
     );
     let _ = writeln!(
         out,
@@ -204,7 +208,7 @@ pub fn markdown(command: &str, reports: &[Report]) -> String {
     for r in reports {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
             r.system,
             r.connections,
             r.nodes,
@@ -223,6 +227,7 @@ pub fn markdown(command: &str, reports: &[Report]) -> String {
             opt(r.rss_per_connection_kb, 1),
             opt(r.server_cpu_s, 2),
             opt(r.cpu_us_per_update, 2),
+            opt(r.client_cpu_s, 1),
             if r.exact { "yes" } else { "**no**" }
         );
     }

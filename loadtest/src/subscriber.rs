@@ -204,15 +204,18 @@ impl Subscriber {
     }
 
     async fn run(mut self) -> Outcome {
-        let mut stop = self.shared.stop.subscribe();
-        let mut catch_up = self.shared.catch_up.subscribe();
+        // The control futures live across frames: re-creating watch futures for
+        // every frame cost more than reading the frame (seen with perf).
+        let mut stop = Box::pin(changed(self.shared.stop.subscribe()));
+        let mut catch_up = Box::pin(changed(self.shared.catch_up.subscribe()));
         loop {
             tokio::select! {
                 biased;
                 // `stop` only ever changes to true.
-                _ = stop.changed() => break,
-                changed = catch_up.changed() => {
-                    if changed.is_err() { break; }
+                _ = &mut stop => break,
+                rx = &mut catch_up => {
+                    let Some(rx) = rx else { break };
+                    catch_up = Box::pin(changed(rx));
                     // A new target (the next fanout step): measure against it afresh.
                     self.caught_up = false;
                     self.check_caught_up();
@@ -436,4 +439,9 @@ impl Subscriber {
             self.shared.caught_up.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// Resolves with the receiver once the value changes (None when the sender is gone).
+async fn changed<T>(mut rx: watch::Receiver<T>) -> Option<watch::Receiver<T>> {
+    rx.changed().await.ok().map(|()| rx)
 }

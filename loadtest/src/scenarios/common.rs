@@ -297,6 +297,11 @@ pub fn fill(
         report.cross_node_latency_ms = Some(Latency::from_micros(&shared.cross_node.merged()));
     }
     report.updates_delivered = shared.deliveries.load(Ordering::Relaxed);
+    let client = after
+        .client_cpu
+        .saturating_sub(before.client_cpu)
+        .as_secs_f64();
+    report.client_cpu_s = Some((client * 1000.0).round() / 1000.0);
     if before.known && after.known {
         let cpu = after.cpu.saturating_sub(before.cpu).as_secs_f64();
         report.server_cpu_s = Some((cpu * 1000.0).round() / 1000.0);
