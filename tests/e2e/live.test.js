@@ -63,8 +63,25 @@ test('one participant votes and comments; the other sees both without reloading'
   await cardA.locator('.comment .text', { hasText: text }).waitFor();
   await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
 
-  const snap = await new Api(server.url).snapshot();
+  let snap = await new Api(server.url).snapshot();
   assert.equal(snap.items.find((i) => i.id === item.id).strong, before + 1, 'the store has the vote once');
+  const stillStrong = before + 1;
+  const wrongBefore = Number(await cardB.locator('.tally').getAttribute('data-wrong'));
+  const announced = await b.page.locator('#announcer').textContent();
+
+  // Change the vote, then withdraw it.
+  await cardA.locator('button.v-wrong').click();
+  await eventually(async () => Number(await cardB.locator('.tally').getAttribute('data-strong')) === stillStrong - 1
+    && Number(await cardB.locator('.tally').getAttribute('data-wrong')) === wrongBefore + 1, 'B sees the vote change', 10000);
+  await eventually(async () => (await cardA.locator('.mine').textContent()) === 'You voted wrong', 'A sees the change confirmed');
+  await cardA.locator('button.v-wrong').click();
+  await eventually(async () => Number(await cardB.locator('.tally').getAttribute('data-wrong')) === wrongBefore, 'B sees the vote withdrawn', 10000);
+  await eventually(async () => (await cardA.locator('.mine').textContent()) === '', 'A sees the withdrawal confirmed');
+  assert.equal(await cardA.locator('button[aria-pressed="true"]').count(), 0);
+  snap = await new Api(server.url).snapshot();
+  assert.equal(snap.items.find((i) => i.id === item.id).strong, before);
+  // Votes are never announced one by one.
+  assert.equal(await b.page.locator('#announcer').textContent(), announced, 'no announcement per vote');
   const stored = (await fac.comments(item.id)).filter((c) => c.body === text);
   assert.equal(stored.length, 1, 'the store has the comment once');
   await notReloaded(b);
@@ -276,4 +293,37 @@ test('a suggested idea appears for everyone once a facilitator approves it', { t
   await notReloaded(b);
   await assertClean(a.page, a.problems);
   await assertClean(b.page, b.problems);
+});
+
+test('resync: told to reload, the page fetches the snapshot again and resubscribes from its seq', { timeout: 60000 }, async () => {
+  const c = await newPage(browser);
+  const subscribes = [];
+  let toPage = null;
+  await c.context.routeWebSocket(/\/ws$/, (ws) => {
+    const srv = ws.connectToServer();
+    ws.onMessage((m) => { if (String(m).includes('"subscribe"')) subscribes.push(JSON.parse(m)); srv.send(m); });
+    toPage = ws;
+  });
+  await openConversation(c.page, server.url);
+  await c.page.evaluate(() => { window.__sameDocument = true; });
+  const card = itemCard(c.page, item.title);
+  await openComments(card);
+  const snapshots = [];
+  c.page.on('response', (r) => { if (new URL(r.url()).pathname === `/api/conversations/${SLUG}`) snapshots.push(r.url()); });
+  // Meanwhile someone comments: the resync snapshot must include it.
+  const text = 'Posted before the resync ' + Date.now();
+  await itemCard(a.page, item.title).locator('.comments > form.cform textarea').fill(text);
+  await itemCard(a.page, item.title).locator('.comments > form.cform button[type="submit"]').click();
+  await card.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+  const seqNow = (await fac.snapshot()).seq;
+  const n = subscribes.length;
+  toPage.send(JSON.stringify({ type: 'resync', seq: seqNow, reason: 'too_far_behind' }));
+  await eventually(async () => subscribes.length > n, 'it subscribes again', 10000);
+  assert.ok(snapshots.length >= 1, 'it reloaded the snapshot');
+  assert.equal(subscribes.at(-1).since, seqNow, 'since is the new snapshot seq');
+  await card.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+  assert.equal(await card.locator('.comment .text', { hasText: text }).count(), 1, 'shown once after the reload');
+  assert.equal(await c.page.evaluate(() => window.__sameDocument), true);
+  await assertClean(c.page, c.problems);
+  await c.context.close();
 });
