@@ -12,6 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, RateLimiter};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -92,6 +93,9 @@ impl Drop for Counted {
 enum End {
     /// The client went away or the socket failed: nothing more to send.
     Gone,
+    /// The client sent a close frame: answer it (the library queued the
+    /// echo; it goes out on the next flush) so the handshake completes.
+    ClosedByClient,
     /// Close with this code and reason.
     Close(u16, &'static str),
 }
@@ -111,6 +115,8 @@ struct Live {
     last_sent: i64,
     /// The tally epoch this client is current with.
     epoch: u64,
+    /// The last presence frame sent (the same count is not sent twice).
+    last_presence: Utf8Bytes,
 }
 
 impl Connection {
@@ -120,16 +126,22 @@ impl Connection {
             Err(end) => end,
             Ok(never) => match never {},
         };
-        if let End::Close(code, reason) = end {
-            let frame = CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
-            };
-            let _ = tokio::time::timeout(
-                Duration::from_secs(2),
-                socket.send(Message::Close(Some(frame))),
-            )
-            .await;
+        match end {
+            End::Close(code, reason) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from_static(reason),
+                };
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    socket.send(Message::Close(Some(frame))),
+                )
+                .await;
+            }
+            End::ClosedByClient => {
+                let _ = tokio::time::timeout(Duration::from_secs(2), socket.flush()).await;
+            }
+            End::Gone => {}
         }
         metrics::gauge!("chorus_ws_open").decrement(1.0);
         drop(self.counted);
@@ -152,7 +164,8 @@ impl Connection {
                 message = socket.recv() => {
                     last_heard = Instant::now();
                     let text = match message {
-                        None | Some(Ok(Message::Close(_))) => return Err(End::Gone),
+                        None => return Err(End::Gone),
+                        Some(Ok(Message::Close(_))) => return Err(End::ClosedByClient),
                         Some(Err(error)) => {
                             let text = error.to_string();
                             if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
@@ -212,7 +225,10 @@ impl Connection {
                         }
                         Happened::Presence => {
                             let text = live_state.subscription.presence.borrow_and_update().clone();
-                            send(socket, text, settings.send_timeout_s).await?;
+                            if text != live_state.last_presence {
+                                live_state.last_presence = text.clone();
+                                send(socket, text, settings.send_timeout_s).await?;
+                            }
                         }
                     }
                 }
@@ -401,13 +417,13 @@ impl Connection {
         let last_sent = last_sent.max(since);
         let (epoch, full) = subscription.topic.full_tallies();
         send(socket, full, timeout).await?;
-        subscription.topic.refresh_presence();
-        let presence = subscription.presence.borrow_and_update().clone();
-        send(socket, presence, timeout).await?;
+        let presence = subscription.topic.presence_now();
+        send(socket, presence.clone(), timeout).await?;
         Ok(Some(Live {
             subscription,
             last_sent,
             epoch,
+            last_presence: presence,
         }))
     }
 }

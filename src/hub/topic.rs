@@ -410,22 +410,34 @@ impl Topic {
             .insert(node.to_string(), (presence, expires));
     }
 
-    /// Recomputes the total over nodes and publishes it if it changed.
-    pub fn refresh_presence(&self) {
+    /// This node's connections plus the unexpired shares of other nodes.
+    fn total_presence(&self) -> Presence {
         let mut total = self.local_presence();
-        {
-            let mut state = self.lock();
-            let now = Instant::now();
-            state
-                .remote_presence
-                .retain(|_, (_, expires)| *expires > now);
-            for (p, _) in state.remote_presence.values() {
-                total.participants += p.participants;
-                total.facilitators += p.facilitators;
-                total.displays += p.displays;
-            }
+        let mut state = self.lock();
+        let now = Instant::now();
+        state
+            .remote_presence
+            .retain(|_, (_, expires)| *expires > now);
+        for (p, _) in state.remote_presence.values() {
+            total.participants += p.participants;
+            total.facilitators += p.facilitators;
+            total.displays += p.displays;
         }
-        let text = ServerMessage::Presence(total).to_text();
+        total
+    }
+
+    /// The presence frame as of now, for a new subscriber. It is not
+    /// published: the others hear of the change at the next presence tick,
+    /// so a burst of connections costs each watcher at most one frame a
+    /// `presence_interval_ms`, not one per connection.
+    pub fn presence_now(&self) -> Utf8Bytes {
+        ServerMessage::Presence(self.total_presence()).to_text()
+    }
+
+    /// Recomputes the total over nodes and publishes it if it changed
+    /// (called once per presence tick).
+    pub fn refresh_presence(&self) {
+        let text = ServerMessage::Presence(self.total_presence()).to_text();
         self.presence.send_if_modified(|current| {
             if *current == text {
                 false

@@ -9,5 +9,7 @@ mod cluster;
 mod concurrency;
 mod crash;
 mod live;
+mod live_resume;
 mod participation;
+mod shutdown;
 mod store_suite;
