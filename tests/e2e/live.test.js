@@ -327,3 +327,30 @@ test('resync: told to reload, the page fetches the snapshot again and resubscrib
   await assertClean(c.page, c.problems);
   await c.context.close();
 });
+
+test('pre-moderation: the author sees "Awaiting review", others see the comment only once approved', { timeout: 60000 }, async () => {
+  let r = await admin.req('PATCH', `/api/conversations/${SLUG}`, { moderation: 'pre' });
+  assert.equal(r.status, 200, `PATCH moderation answered ${r.status}: ${JSON.stringify(r.body)}`);
+  try {
+    const cardA = itemCard(a.page, item.title);
+    const cardB = itemCard(b.page, item.title);
+    await openComments(cardA);
+    await openComments(cardB);
+    await b.page.evaluate(() => window.scrollTo(0, 0));
+    const text = 'Waiting for a facilitator ' + Date.now();
+    await cardA.locator('.comments > form.cform textarea').fill(text);
+    await cardA.locator('.comments > form.cform button[type="submit"]').click();
+    const onA = cardA.locator('.comment', { has: a.page.locator('.text', { hasText: text }) });
+    await eventually(async () => (await onA.locator('.cstate').first().textContent()) === 'Awaiting review', 'the author sees it awaits review', 10000);
+    const pending = await eventually(async () => (await fac.ok('GET', `/api/conversations/${SLUG}/moderation/comments?status=pending`)).comments.find((c) => c.body === text), 'the facilitator sees it pending');
+    assert.equal(await cardB.locator('.comment .text', { hasText: text }).count(), 0, 'others do not see it yet');
+    await fac.ok('POST', `/api/conversations/${SLUG}/comments/${pending.id}/moderation`, { request_id: crypto.randomUUID(), action: 'approve' });
+    await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+    await eventually(async () => (await onA.locator('.cstate').first().textContent()) === '', 'the author sees it published', 10000);
+    await assertClean(a.page, a.problems);
+    await assertClean(b.page, b.problems);
+  } finally {
+    r = await admin.req('PATCH', `/api/conversations/${SLUG}`, { moderation: 'post' });
+    assert.equal(r.status, 200);
+  }
+});
