@@ -252,9 +252,19 @@ async fn a_vote_reaches_every_subscriber_within_one_tally_interval() {
 
 #[tokio::test]
 async fn fifty_concurrent_voters_end_with_every_subscriber_holding_the_stored_tallies() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.hub.tally_interval_ms = 50)
-        .await
-        .unwrap();
+    fifty_concurrent_voters(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_voters_on_postgres_end_with_every_subscriber_holding_the_stored_tallies()
+{
+    fifty_concurrent_voters(Backend::Postgres).await;
+}
+
+async fn fifty_concurrent_voters(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.hub.tally_interval_ms = 50).await else {
+        return;
+    };
     let admin = app.staff(Role::Admin).await;
     let (slug, items) = app.conversation(&admin, json!({}), 4).await;
 
@@ -539,7 +549,31 @@ async fn a_slow_client_does_not_delay_others_and_is_closed_with_4008() {
     let (status, _) = app.client().get("/healthz").await;
     assert_eq!(status, StatusCode::OK, "the server stays responsive");
 
-    let (code, reason, frames) = expect_close(&mut slow, Duration::from_secs(10)).await;
+    // The slow client reads at last: what was in flight, then 4008. It
+    // remembers the last comment it applied.
+    let mut last_seq = 0;
+    let mut frames = 0;
+    let (code, reason) = loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), slow.next())
+            .await
+            .expect("the slow client is closed in time");
+        match next {
+            Some(Ok(Message::Text(text))) => {
+                frames += 1;
+                let message: Value = serde_json::from_str(text.as_str()).unwrap();
+                if message["type"] == "comment" {
+                    let seq = message["seq"].as_i64().unwrap();
+                    assert!(seq > last_seq, "in order");
+                    last_seq = seq;
+                }
+            }
+            Some(Ok(Message::Close(Some(frame)))) => {
+                break (u16::from(frame.code), frame.reason.to_string())
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a close frame after {frames} frames, got {other:?}"),
+        }
+    };
     assert_eq!(
         (code, reason.as_str()),
         (4008, "too slow"),
@@ -556,6 +590,20 @@ async fn a_slow_client_does_not_delay_others_and_is_closed_with_4008() {
         m["type"] == "comment" && m["comment"]["id"] == id.as_str()
     })
     .await;
+
+    // The slow client resumes from its last seq and gets everything it missed.
+    let latest = snapshot_seq(&app.client(), &slug).await;
+    let (_, start) = subscribe(&app, Some(&slow_cookie), &slug, Some(last_seq), None).await;
+    let seqs: Vec<i64> = start
+        .replay
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (last_seq + 1..=latest).collect::<Vec<_>>(),
+        "the rest, once each, in order"
+    );
     eprintln!("slow client: closed after {sent} comments of 8 KB, {frames} reached it; fast client's worst wait {worst:?}");
     app.stop().await;
 }
