@@ -185,6 +185,7 @@ export class Live {
       case 'pong':
         clearTimeout(this.pongTimer);
         this.pongTimer = 0;
+        if (this.role) this.setState('live'); // the socket survived a spell offline
         return;
       case 'tallies':
         if (this.opts.onTallies) this.opts.onTallies(msg);

@@ -51,7 +51,9 @@ test('offline: a vote and a comment are queued and arrive once when back online'
   assert.deepEqual(queued, [2], 'both actions wait in the stored outbox');
   assert.equal((await fac.snapshot()).items.find((i) => i.id === item.id).strong, before, 'nothing reached the server while offline');
 
+  assert.equal(await page.locator('#conn').getAttribute('data-state'), 'offline', 'the page says it is offline');
   await context.setOffline(false);
+  await page.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
   await eventually(async () => (await fac.snapshot()).items.find((i) => i.id === item.id).strong === before + 1, 'the vote arrives', 15000);
   await eventually(async () => (await fac.comments(item.id)).filter((c) => c.body === text).length === 1, 'the comment arrives', 15000);
   await eventually(async () => (await card.locator('.comment', { hasText: text }).locator('.cstate').textContent()) === '', 'the comment is confirmed on the page', 15000);

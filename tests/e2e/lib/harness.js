@@ -8,6 +8,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { participantFiles } from './files.js';
 
 export const HERE = dirname(dirname(fileURLToPath(import.meta.url)));
 export const REPO = join(HERE, '..', '..');
@@ -65,7 +67,7 @@ export async function startChorus(opts = {}) {
     proc.on('error', reject);
   }), 'chorus serve to print its listening line');
   proc.stdout.resume();
-  return {
+  const server = {
     url,
     database,
     dir,
@@ -78,6 +80,32 @@ export async function startChorus(opts = {}) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  try {
+    await assertServesThisClient(url);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
+
+/**
+ * chorus embeds client/ (or, in debug builds, reads it from the folder it was
+ * built in): make sure it serves the files of this checkout, so the tests never
+ * pass or fail on a stale copy.
+ */
+async function assertServesThisClient(url) {
+  const files = new Set([...participantFiles(), ...participantFiles('index.html')]);
+  for (const f of files) {
+    const rel = f.slice(CLIENT.length + 1);
+    const path = rel === 'participant.html' ? '/c/' + SLUG : rel === 'index.html' ? '/' : '/assets/' + rel;
+    const res = await within(10000, fetch(url + path), 'GET ' + path);
+    const served = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200 || !served.equals(readFileSync(f))) {
+      throw new Error(`chorus serves a different ${rel} (HTTP ${res.status}) than ${f}: ` +
+        `the binary ${CHORUS_BIN} was built from another checkout or before client/ changed; rebuild it from this one`);
+    }
+  }
 }
 
 /** A REST client with its own session cookie. */
