@@ -549,6 +549,23 @@ function announceNew() {
   }, 3000);
 }
 
+/**
+ * A reply being written to a comment that disappears is moved to the item's
+ * own comment field, so nothing typed is lost. @param {CommentView} v
+ */
+function rescueReply(v) {
+  const f = v.replyForm;
+  const text = f ? f.field.value : readDraft(draftKey(v.data.item_id, v.data.id));
+  if (!text) return;
+  writeDraft(draftKey(v.data.item_id, v.data.id), '');
+  const iv = views.get(v.data.item_id);
+  if (!iv) return;
+  const main = iv.form.field;
+  main.value = main.value ? main.value + '\n\n' + text : text;
+  writeDraft(draftKey(v.data.item_id, null), main.value);
+  setMsg(iv.form.msg, 'The comment you were replying to was removed. Your reply has been kept here.', false);
+}
+
 /** @param {string} id */
 function removeComment(id) {
   removed.add(id);
@@ -556,6 +573,7 @@ function removeComment(id) {
   comments.delete(id);
   const v = cviews.get(id);
   if (v) {
+    rescueReply(v);
     const hadFocus = v.el.contains(document.activeElement);
     const next = /** @type {HTMLElement|null} */ (v.el.nextElementSibling || v.el.previousElementSibling);
     v.el.remove();

@@ -99,10 +99,17 @@ test('a facilitator hides a comment through the API; it disappears from the page
   await cardA.locator('.comments > form.cform button[type="submit"]').click();
   await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
 
+  // B had started a reply to it.
+  const onB = cardB.locator('.comment', { has: b.page.locator('.text', { hasText: text }) });
+  await onB.locator(':scope > .cactions button', { hasText: 'Reply' }).click();
+  await onB.locator(':scope > .extra form.cform textarea').fill('I was answering this');
   const c = await eventually(async () => (await fac.comments(item.id)).find((x) => x.body === text), 'the comment is stored');
   await fac.hide(c.id, 'names a colleague');
   await cardB.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 10000 });
   await cardA.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 10000 });
+  // The reply B was writing is kept in the item's comment field.
+  assert.equal(await cardB.locator('.comments > form.cform textarea').inputValue(), 'I was answering this');
+  await cardB.locator('.comments > form.cform textarea').fill('');
   await notReloaded(b);
   await assertClean(b.page, b.problems);
 });
