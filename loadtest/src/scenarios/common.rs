@@ -323,3 +323,29 @@ pub fn fill(
 pub fn usage(system: &System) -> Usage {
     host::usage(&system.pids())
 }
+
+/// The store's final tallies, asked up to three times (a saturated peer can
+/// take a while to answer); on failure the report says so and is not exact.
+pub async fn final_tallies(system: &System, report: &mut Report) -> Option<Vec<Held>> {
+    let mut last = None;
+    for _ in 0..3 {
+        match system.store_tallies().await {
+            Ok(t) => return Some(t),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    report.fail(format!(
+        "could not read the final tallies from the store: {:#}",
+        last.expect("three attempts")
+    ));
+    None
+}
+
+/// What watchers must reach: the store's versions.
+pub fn target_of(store: &Option<Vec<Held>>) -> Option<CatchUp> {
+    store.as_ref().map(|s| CatchUp {
+        versions: s.iter().map(|t| t.version).collect(),
+        comments: 0,
+    })
+}

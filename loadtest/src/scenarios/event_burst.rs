@@ -11,7 +11,7 @@ use crate::load::{votes_at_rate, Voters};
 use crate::options::Options;
 use crate::progress;
 use crate::report::{Latency, Report};
-use crate::subscriber::{CatchUp, Shared};
+use crate::subscriber::Shared;
 
 /// How long watchers get to show the store's final tallies after the last vote.
 pub const CATCH_UP: Duration = Duration::from_secs(15);
@@ -65,12 +65,11 @@ async fn measure(
     .await;
     bar.finish_and_clear();
 
-    let store = system.store_tallies().await?;
-    let target = CatchUp {
-        versions: store.iter().map(|t| t.version).collect(),
-        comments: 0,
+    let store = common::final_tallies(system, &mut report).await;
+    let caught = match common::target_of(&store) {
+        Some(target) => common::wait_caught_up(&shared, target, handles.len(), CATCH_UP).await,
+        None => handles.len(),
     };
-    let caught = common::wait_caught_up(&shared, target, handles.len(), CATCH_UP).await;
     let elapsed = start.elapsed();
     let after = common::usage(system);
     let watchers = handles.len();
@@ -99,13 +98,12 @@ async fn measure(
     }
     let expected = (report.write_errors == 0)
         .then(|| voters.ledger.expected(items, system.votes_are_increments()));
-    common::check_tallies(
-        &mut report,
-        watchers,
-        &outcomes,
-        &store,
-        expected.as_deref(),
-    );
+    match &store {
+        Some(store) => {
+            common::check_tallies(&mut report, watchers, &outcomes, store, expected.as_deref())
+        }
+        None => common::summarise_problems(&mut report, &outcomes),
+    }
     for e in stats.first_errors.lock().expect("lock").iter() {
         report.fail(format!("vote failed: {e}"));
     }

@@ -12,7 +12,7 @@ use crate::load::{votes_at_rate, Voters};
 use crate::options::Options;
 use crate::progress;
 use crate::report::{Latency, Report};
-use crate::subscriber::{CatchUp, Shared};
+use crate::subscriber::Shared;
 
 /// Voters are few; the watchers are what grows.
 const VOTERS: usize = 100;
@@ -83,12 +83,11 @@ async fn measure(
         )
         .await;
         bar.finish_and_clear();
-        let store = system.store_tallies().await?;
-        let target = CatchUp {
-            versions: store.iter().map(|t| t.version).collect(),
-            comments: 0,
+        let store = common::final_tallies(system, &mut report).await;
+        let caught = match common::target_of(&store) {
+            Some(target) => common::wait_caught_up(&shared, target, handles.len(), CATCH_UP).await,
+            None => handles.len(),
         };
-        let caught = common::wait_caught_up(&shared, target, handles.len(), CATCH_UP).await;
         let elapsed = start.elapsed();
         let after = common::usage(system);
         common::fill(
@@ -124,13 +123,17 @@ async fn measure(
         }
     }
     // The full exactness check, on the last step.
-    let store = system.store_tallies().await?;
     let watchers = handles.len();
     let outcomes = common::collect(&shared, handles).await;
     if let Some(last) = reports.last_mut() {
         let expected = (last.write_errors == 0)
             .then(|| voters.ledger.expected(items, system.votes_are_increments()));
-        common::check_tallies(last, watchers, &outcomes, &store, expected.as_deref());
+        match common::final_tallies(system, last).await {
+            Some(store) => {
+                common::check_tallies(last, watchers, &outcomes, &store, expected.as_deref())
+            }
+            None => common::summarise_problems(last, &outcomes),
+        }
     }
     Ok(reports)
 }

@@ -8,7 +8,7 @@ use crate::latency::VoteClock;
 use crate::options::Options;
 use crate::progress;
 use crate::report::Report;
-use crate::subscriber::{CatchUp, Shared};
+use crate::subscriber::Shared;
 
 /// Time for the server's memory to settle after the last connection.
 const SETTLE: Duration = Duration::from_secs(2);
@@ -48,13 +48,11 @@ async fn measure(system: &Arc<crate::systems::System>, opts: &Options) -> anyhow
     let after = common::usage(system);
     let elapsed = start.elapsed();
 
-    let store = system.store_tallies().await?;
-    let target = CatchUp {
-        versions: store.iter().map(|t| t.version).collect(),
-        comments: 0,
-    };
+    let store = common::final_tallies(system, &mut report).await;
     let watchers = handles.len();
-    common::wait_caught_up(&shared, target, watchers, Duration::from_secs(5)).await;
+    if let Some(target) = common::target_of(&store) {
+        common::wait_caught_up(&shared, target, watchers, Duration::from_secs(5)).await;
+    }
     let outcomes = common::collect(&shared, handles).await;
 
     common::fill(
@@ -71,6 +69,9 @@ async fn measure(system: &Arc<crate::systems::System>, opts: &Options) -> anyhow
         let per = before.rss_kb.saturating_sub(base.rss_kb) as f64 / (n - 1) as f64;
         report.rss_per_connection_kb = Some((per * 10.0).round() / 10.0);
     }
-    common::check_tallies(&mut report, watchers, &outcomes, &store, None);
+    match &store {
+        Some(store) => common::check_tallies(&mut report, watchers, &outcomes, store, None),
+        None => common::summarise_problems(&mut report, &outcomes),
+    }
     Ok(report)
 }
