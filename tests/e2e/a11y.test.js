@@ -57,6 +57,13 @@ for (const scheme of ['light', 'dark']) {
 
     await openConversation(page, server.url);
     await axe(page, `${scheme} participant page before signing up`);
+    // Tallies animate, unless the reader asked for less motion.
+    const duration = await page.locator('.bar-strong').first().evaluate((el) => getComputedStyle(el).transitionDuration);
+    if (scheme === 'dark') assert.equal(duration, '0s', 'prefers-reduced-motion: no animation');
+    else assert.notEqual(duration, '0s', 'tallies move smoothly');
+    // The colour scheme follows the system.
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, scheme === 'dark' ? 'rgb(27, 30, 34)' : 'rgb(244, 245, 247)');
 
     // A refused action shows its message.
     const card = itemCard(page, items[0].title);
