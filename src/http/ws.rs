@@ -190,6 +190,9 @@ impl Connection {
                             send(socket, ServerMessage::Pong { nonce }.to_text(), settings.send_timeout_s).await?;
                         }
                         Ok(ClientMessage::Subscribe { conversation, since, role, display_token }) => {
+                            // The new subscription replaces the old: end the old one
+                            // first, so this connection is never counted twice.
+                            drop(live.take());
                             live = self.subscribe(socket, &conversation, since, role, display_token.as_deref()).await?;
                         }
                     }

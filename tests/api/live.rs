@@ -1130,3 +1130,45 @@ async fn keepalive_reaps_silent_connections_with_4000() {
     assert_eq!((code, reason.as_str()), (4000, "idle timeout"));
     app.stop().await;
 }
+
+/// A second `subscribe` on the same socket replaces the first: the old
+/// conversation's events stop, the new one's start, nothing twice.
+#[tokio::test]
+async fn subscribing_again_replaces_the_subscription() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (first, first_items) = app.conversation(&admin, json!({}), 1).await;
+    let (second, second_items) = app.conversation(&admin, json!({}), 1).await;
+    let (mut socket, _) = subscribe(&app, None, &first, None, None).await;
+    let writer_first = app.participant(&first).await;
+    let writer_second = app.participant(&second).await;
+    let (id, _, _) = writer_first.comment(&first, &first_items[0], "one").await;
+    let event = next_matching(&mut socket, WAIT, is_type("comment")).await;
+    assert_eq!(event["comment"]["id"], id.as_str());
+    let last = event["seq"].as_i64().unwrap();
+
+    // Re-subscribing to the same conversation from the last seq: no repeat.
+    let start = subscribe_on(&mut socket, &first, Some(last), None).await;
+    assert!(start.replay.is_empty(), "{:?}", start.replay);
+    assert_eq!(
+        start.presence["displays"], 1,
+        "one connection, counted once: {}",
+        start.presence
+    );
+
+    let start = subscribe_on(&mut socket, &second, None, None).await;
+    assert_eq!(start.subscribed["conversation"], second.as_str());
+    writer_first
+        .comment(&first, &first_items[0], "not for this socket")
+        .await;
+    let (id, _, _) = writer_second
+        .comment(&second, &second_items[0], "two")
+        .await;
+    let event = next_matching(&mut socket, WAIT, |m| m["seq"].is_i64()).await;
+    assert_eq!(
+        event["comment"]["id"],
+        id.as_str(),
+        "only the second conversation's events: {event}"
+    );
+    app.stop().await;
+}
