@@ -176,3 +176,27 @@ test('the real rate limit: the sixth quick comment waits for Retry-After and is 
   await assertClean(page, problems);
   await context.close();
 });
+
+test('sorting: most supported, most discussed, and back to the organisers\' order', { timeout: 60000 }, async () => {
+  const voter = new Api(server.url);
+  await voter.ok('POST', '/api/conversations/best-place-to-work/participants', {});
+  const target = items[items.length - 1];
+  await voter.ok('PUT', `/api/conversations/best-place-to-work/items/${target.id}/vote`, { request_id: crypto.randomUUID(), choice: 'strong' });
+  const talky = items[items.length - 2];
+  await voter.ok('POST', `/api/conversations/best-place-to-work/items/${talky.id}/comments`, { id: crypto.randomUUID(), body: 'Talking about this one', parent_id: null });
+  await voter.ok('POST', `/api/conversations/best-place-to-work/items/${talky.id}/comments`, { id: crypto.randomUUID(), body: 'And again', parent_id: null });
+  const { context, page, problems } = await newPage(browser);
+  await openConversation(page, server.url);
+  const firstTitle = () => page.locator('#pledges > li.item h3').first().textContent();
+  assert.equal(await firstTitle(), items[0].title);
+  const supported = (await fac.snapshot()).items.filter((i) => i.kind === 'pledge').sort((x, y) => y.strong - x.strong || x.position - y.position)[0];
+  await page.selectOption('#sort', 'supported');
+  assert.equal(await firstTitle(), supported.title);
+  const discussed = (await fac.snapshot()).items.filter((i) => i.kind === 'pledge').sort((x, y) => y.comments - x.comments || x.position - y.position)[0];
+  await page.selectOption('#sort', 'discussed');
+  assert.equal(await firstTitle(), discussed.title);
+  await page.selectOption('#sort', 'position');
+  assert.equal(await firstTitle(), items[0].title);
+  await assertClean(page, problems);
+  await context.close();
+});
