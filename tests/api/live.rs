@@ -365,6 +365,11 @@ async fn fifty_concurrent_voters(backend: Backend) {
             "subscriber {n} holds the stored tallies"
         );
     }
+    // A subscriber arriving now starts from exactly the stored tallies.
+    let (_late, start) = subscribe(&app, None, &slug, None, None).await;
+    let mut book = TallyBook::default();
+    book.apply(&start.tallies);
+    assert_eq!(book.items, stored, "a new subscriber's full tallies frame");
     app.stop().await;
 }
 
@@ -630,6 +635,36 @@ async fn a_cross_site_origin_is_refused_before_the_upgrade() {
         next_json(&mut socket, WAIT).await,
         json!({"type": "pong", "nonce": "x"})
     );
+    app.stop().await;
+
+    // So are the configured public origins, and only those.
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.public_origins = vec!["https://chorus.example.org".into()]
+    })
+    .await
+    .unwrap();
+    let mut socket = connect(&app, None, Some("https://chorus.example.org")).await;
+    send_json(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(next_json(&mut socket, WAIT).await["type"], "pong");
+    for origin in [
+        "https://chorus.example.org.evil.example",
+        "http://chorus.example.org",
+        "null",
+    ] {
+        let mut request = app.ws_url().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}")
+            }
+            other => panic!(
+                "{origin}: expected 403, got {:?}",
+                other.map(|(_, r)| r.status())
+            ),
+        }
+    }
     app.stop().await;
 }
 
