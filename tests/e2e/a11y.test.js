@@ -54,6 +54,8 @@ for (const scheme of ['light', 'dark']) {
     await page.goto(server.url + '/');
     await page.waitForSelector('#convs li a');
     await axe(page, `${scheme} landing page`);
+    await page.locator('#convs li a').first().click();
+    await page.waitForURL(`${server.url}/c/${SLUG}`);
 
     await openConversation(page, server.url);
     await axe(page, `${scheme} participant page before signing up`);
