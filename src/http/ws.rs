@@ -354,7 +354,15 @@ impl Connection {
         if since > subscription.topic.head() {
             // Ahead of this node: fine if the store has it (another node was
             // faster), a resync if not even the store does.
-            let last = store.last_seq(conversation.id).await.unwrap_or(0);
+            let last = match store.last_seq(conversation.id).await {
+                Ok(last) => last,
+                Err(e) => {
+                    // Not knowing is not "ahead": a resync would send the
+                    // client to reload for nothing.
+                    tracing::warn!(error = %e, "subscribe: store unavailable");
+                    return Err(End::Close(1011, "internal error"));
+                }
+            };
             if since > last {
                 send(
                     socket,
