@@ -22,21 +22,22 @@ impl Drop for Child {
     }
 }
 
-#[tokio::test]
-async fn sigterm_closes_clients_with_1012_and_exits_in_time() {
+/// The real binary with the demo conversation, configured through the
+/// environment; returns it with its address and the demo's slug.
+fn start_chorus(env: &[(&str, &str)]) -> (Child, tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_chorus"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
-            .arg(format!("sqlite://{}/c.db", dir.path().display()))
-            .arg("--demo")
-            .env("CHORUS_SHUTDOWN_TIMEOUT_S", "5")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the chorus binary starts"),
-    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chorus"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}/c.db", dir.path().display()))
+        .arg("--demo")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = Child(command.spawn().expect("the chorus binary starts"));
     // Read the address and the demo conversation's slug from stdout.
     let stdout = child.0.stdout.take().unwrap();
     let (lines_tx, lines_rx) = std::sync::mpsc::channel();
@@ -58,8 +59,35 @@ async fn sigterm_closes_clients_with_1012_and_exits_in_time() {
             slug = Some(rest.rsplit('/').next().unwrap().trim().to_string());
         }
     }
-    let (address, slug) = (address.unwrap(), slug.unwrap());
+    (child, dir, address.unwrap(), slug.unwrap())
+}
 
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits (bounded) for the child to exit; returns how long after `since`.
+async fn exited(child: &mut Child, since: Instant, bound: Duration) -> Duration {
+    loop {
+        if let Some(exit) = child.0.try_wait().unwrap() {
+            assert!(exit.success(), "clean exit: {exit:?}");
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < bound,
+            "chorus did not exit within {bound:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn sigterm_closes_clients_with_1012_and_exits_in_time() {
+    let (mut child, _dir, address, slug) = start_chorus(&[("CHORUS_SHUTDOWN_TIMEOUT_S", "5")]);
     let mut sockets = Vec::new();
     for _ in 0..3 {
         let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws"))
@@ -71,26 +99,13 @@ async fn sigterm_closes_clients_with_1012_and_exits_in_time() {
     }
 
     let signalled = Instant::now();
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sigterm(&child);
     for socket in sockets.iter_mut() {
         let (code, reason, _) = expect_close(socket, Duration::from_secs(5)).await;
         assert_eq!((code, reason.as_str()), (1012, "server restarting"));
     }
-    let exit = loop {
-        if let Some(exit) = child.0.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(5 + 2),
-            "chorus did not exit within shutdown_timeout_s (5 s) and a margin"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(exit.success(), "clean exit: {exit:?}");
+    // shutdown_timeout_s (5 s) and a margin for the process to end.
+    exited(&mut child, signalled, Duration::from_secs(5 + 2)).await;
     assert!(
         tokio_tungstenite::connect_async(format!("ws://{address}/ws"))
             .await
@@ -126,4 +141,75 @@ async fn stopping_the_application_closes_every_connection_with_1012() {
         .expect("the server stops within shutdown_timeout_s")
         .unwrap();
     assert!(stopped.elapsed() < Duration::from_secs(10));
+}
+
+/// A client stuck mid-send (it never reads, its buffers are full) cannot
+/// hold the process past `shutdown_timeout_s`; the others still get 1012.
+#[tokio::test]
+async fn a_stuck_connection_does_not_hold_shutdown_past_its_bound() {
+    let (mut child, _dir, address, slug) = start_chorus(&[
+        ("CHORUS_SHUTDOWN_TIMEOUT_S", "3"),
+        ("CHORUS_WS__SEND_TIMEOUT_S", "60"),
+        ("CHORUS_RATE__COMMENT_PER_S", "100000"),
+        ("CHORUS_RATE__COMMENT_BURST", "100000"),
+    ]);
+    let base = format!("http://{address}");
+    let writer = Client {
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap(),
+        base: base.clone(),
+    };
+    let (status, _) = writer
+        .post(
+            &format!("/api/conversations/{slug}/participants"),
+            json!({}),
+        )
+        .await;
+    assert!(status.is_success());
+    let (_, snapshot) = writer.get(&format!("/api/conversations/{slug}")).await;
+    let item = snapshot["items"][0]["id"].as_str().unwrap().to_string();
+
+    let mut stuck = {
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(4096).unwrap();
+        let stream = tcp.connect(address.parse().unwrap()).await.unwrap();
+        let (socket, _) = tokio_tungstenite::client_async(
+            format!("ws://{address}/ws"),
+            tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .unwrap();
+        socket
+    };
+    subscribe_on(&mut stuck, &slug, None, None).await;
+    let (mut healthy, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws"))
+        .await
+        .unwrap();
+    subscribe_on(&mut healthy, &slug, None, None).await;
+
+    // 6 MB of comments: far more than the stuck client's buffers hold, so
+    // its connection task ends up waiting in a send (for up to 60 s).
+    let body = "\u{1F600}".repeat(2000);
+    for _ in 0..750 {
+        let (_, status, _) = writer.comment(&slug, &item, &body).await;
+        assert!(status.is_success());
+    }
+    drop(healthy);
+    let (mut healthy, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws"))
+        .await
+        .unwrap();
+    subscribe_on(&mut healthy, &slug, None, None).await;
+
+    let signalled = Instant::now();
+    sigterm(&child);
+    let (code, _, _) = expect_close(&mut healthy, Duration::from_secs(5)).await;
+    assert_eq!(code, 1012);
+    let took = exited(&mut child, signalled, Duration::from_secs(3 + 2)).await;
+    assert!(
+        took >= Duration::from_millis(2500),
+        "the stuck connection should have held shutdown until the bound ({took:?}): the test did not get it stuck"
+    );
+    drop(stuck);
 }
