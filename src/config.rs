@@ -171,7 +171,7 @@ impl Settings {
         figment = figment.merge(
             Env::prefixed("CHORUS_")
                 .split("__")
-                .filter(|key| !NOT_SETTINGS.contains(&key.as_str())),
+                .filter(|key| !NOT_SETTINGS.contains(&key.as_str().to_ascii_lowercase().as_str())),
         );
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.validate()?;

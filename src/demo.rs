@@ -96,6 +96,7 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
                 ideas_need_approval: file.ideas_need_approval,
                 profile_questions: file.profile_questions.clone(),
                 results_visible: true,
+                word_list: Vec::new(),
             }
             .into_conversation()?;
             store

@@ -27,6 +27,8 @@
 //!   listener (port 0 in tests) and runs it until shutdown, which is
 //!   explicit: stop accepting, tell every WebSocket the node is restarting,
 //!   wait for every connection task, then flush the store's writer.
+//! - [`report`]: the analysis of a conversation (tallies, intervals,
+//!   groups with small-group suppression, themes) and its exports.
 //! - [`telemetry`]: logging and metrics set-up.
 //! - [`demo`]: the demo conversation and the TOML import format.
 
@@ -35,6 +37,7 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod hub;
+pub mod report;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

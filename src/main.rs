@@ -86,7 +86,11 @@ async fn main() {
 
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve { listen: None, redis: None, demo: false });
+    let command = cli.command.unwrap_or(Command::Serve {
+        listen: None,
+        redis: None,
+        demo: false,
+    });
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Some(database) = cli.database {
         settings.database_url = database;

@@ -103,3 +103,14 @@ impl ModerationAction {
         }
     }
 }
+
+/// What a facilitator may do to a comment's author (never naming them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorAction {
+    /// The author may read but no longer contribute.
+    Suspend,
+    Unsuspend,
+    /// Hide every comment the author has made in this conversation.
+    HideAll,
+}

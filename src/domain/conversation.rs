@@ -88,6 +88,35 @@ pub struct Conversation {
     pub profile_questions: Vec<ProfileQuestion>,
     /// Whether participants may see the results page before closing.
     pub results_visible: bool,
+    /// Words and phrases that send a comment to review instead of straight
+    /// to the public. Facilitators only: never serialised to clients here.
+    #[serde(skip)]
+    pub word_list: Vec<String>,
+    /// What display screens show; facilitators switch it live.
+    #[serde(default)]
+    pub display: DisplayMode,
+}
+
+/// What the event display screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayMode {
+    pub mode: DisplayKind,
+    /// The pledge in focus, for `focus`.
+    #[serde(default)]
+    pub item_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DisplayKind {
+    /// Every pledge with its tally.
+    #[default]
+    All,
+    /// One pledge, large.
+    Focus,
+    /// The wall of approved comments.
+    Comments,
 }
 
 impl Conversation {
@@ -174,6 +203,8 @@ pub struct NewConversation {
     pub profile_questions: Option<Vec<ProfileQuestion>>,
     #[serde(default = "default_true")]
     pub results_visible: bool,
+    #[serde(default)]
+    pub word_list: Vec<String>,
 }
 
 fn default_signup() -> SignupMode {
@@ -222,6 +253,13 @@ impl NewConversation {
                 message: "must be after opens_at".into(),
             });
         }
+        let word_list = match clean_word_list(&self.word_list) {
+            Ok(words) => words,
+            Err(Invalid(mut e)) => {
+                errors.append(&mut e);
+                Vec::new()
+            }
+        };
         if !errors.is_empty() {
             return Err(Invalid(errors));
         }
@@ -240,8 +278,40 @@ impl NewConversation {
                 .profile_questions
                 .unwrap_or_else(ProfileQuestion::defaults),
             results_visible: self.results_visible,
+            word_list,
+            display: DisplayMode::default(),
         })
     }
+}
+
+/// Trims, drops blanks and duplicates, and bounds the word list.
+pub fn clean_word_list(words: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut cleaned: Vec<String> = Vec::new();
+    for word in words {
+        let word = clean("word_list", word, 0, 100)?.to_lowercase();
+        if !word.is_empty() && !cleaned.contains(&word) {
+            cleaned.push(word);
+        }
+    }
+    if cleaned.len() > 500 {
+        return Err(Invalid::field("word_list", "must have at most 500 entries"));
+    }
+    Ok(cleaned)
+}
+
+/// The first word-list entry that `text` contains as whole words
+/// (case-insensitive), if any.
+pub fn matching_word<'a>(text: &str, words: &'a [String]) -> Option<&'a str> {
+    let text = text.to_lowercase();
+    words.iter().map(String::as_str).find(|word| {
+        !word.is_empty()
+            && text.match_indices(word).any(|(at, _)| {
+                let before = text[..at].chars().next_back();
+                let after = text[at + word.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            })
+    })
 }
 
 /// Slugs appear in URLs and QR codes: short, lower case, unambiguous.
@@ -279,9 +349,24 @@ mod tests {
             ideas_need_approval: false,
             profile_questions: None,
             results_visible: true,
+            word_list: vec![" Smith ".into(), "smith".into(), "".into()],
         }
         .into_conversation()
         .unwrap()
+    }
+
+    #[test]
+    fn word_lists_match_whole_words_in_any_case() {
+        let c = conversation();
+        assert_eq!(c.word_list, vec!["smith".to_string()]);
+        assert_eq!(
+            matching_word("Dr SMITH on ward 4", &c.word_list),
+            Some("smith")
+        );
+        assert_eq!(matching_word("a blacksmithing course", &c.word_list), None);
+        let phrases = vec!["ward 4".to_string()];
+        assert_eq!(matching_word("It was on ward 4.", &phrases), Some("ward 4"));
+        assert_eq!(matching_word("ward 42", &phrases), None);
     }
 
     #[test]

@@ -44,6 +44,12 @@ pub enum EventData {
         action: String,
         conversation: Conversation,
     },
+    /// A participant was suspended or reinstated (moderators only).
+    Participant {
+        action: String,
+        handle: String,
+        suspended: bool,
+    },
     /// A participant flagged a comment (moderators only).
     Flag {
         comment_id: Uuid,
@@ -59,6 +65,7 @@ impl EventData {
             EventData::Item { .. } => "item",
             EventData::Conversation { .. } => "conversation",
             EventData::Flag { .. } => "flag",
+            EventData::Participant { .. } => "participant",
         }
     }
 }
@@ -87,6 +94,10 @@ pub enum Projection<'a> {
         reason: &'a str,
         flags: i64,
         created_at: Millis,
+    },
+    Participant {
+        handle: &'a str,
+        suspended: bool,
     },
 }
 
@@ -137,6 +148,16 @@ pub fn project(event: &Event, audience: Audience) -> Option<Projection<'_>> {
             created_at: event.created_at,
         }),
         (EventData::Flag { .. }, Audience::Public) => None,
+        (
+            EventData::Participant {
+                handle, suspended, ..
+            },
+            Audience::Moderators,
+        ) => Some(Projection::Participant {
+            handle,
+            suspended: *suspended,
+        }),
+        (EventData::Participant { .. }, Audience::Public) => None,
     }
 }
 

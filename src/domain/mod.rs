@@ -13,9 +13,10 @@ pub mod time;
 pub mod user;
 pub mod vote;
 
-pub use comment::{Comment, CommentStatus, CommentTally, ModerationAction};
+pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, ModerationAction};
 pub use conversation::{
-    Conversation, ConversationState, Moderation, NewConversation, ProfileQuestion, SignupMode,
+    Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,
+    ProfileQuestion, SignupMode,
 };
 pub use event::{Audience, Event, EventData};
 pub use item::{Item, ItemKind, ItemStatus, Tally};

@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{slug}/display-tokens",
             post(moderation::display_token),
         )
+        .merge(api::report::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
         .layer(DefaultBodyLimit::max(state.settings.limits.body_bytes))
         .layer(middleware::from_fn_with_state(

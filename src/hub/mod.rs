@@ -91,7 +91,7 @@ impl Hub {
 
     /// Announces a committed write to every node (this one included).
     pub fn publish(&self, written: &Written) {
-        if let Some(event) = &written.event {
+        for event in &written.events {
             self.bus().publish(BusMessage {
                 origin: self.node_id.clone(),
                 conversation_id: event.conversation_id,

@@ -101,6 +101,13 @@ pub struct FlagView<'a> {
     pub created_at: Millis,
 }
 
+/// A participant's moderation state, for facilitators.
+#[derive(Debug, Serialize)]
+pub struct ParticipantView<'a> {
+    pub handle: &'a str,
+    pub suspended: bool,
+}
+
 /// What the server sends.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -133,6 +140,10 @@ pub enum ServerMessage<'a> {
     Flag {
         seq: i64,
         flag: FlagView<'a>,
+    },
+    Participant {
+        seq: i64,
+        participant: ParticipantView<'a>,
     },
     Tallies {
         items: Vec<ItemTally>,
@@ -168,6 +179,10 @@ pub fn event_message<'a>(seq: i64, projection: Projection<'a>, now: Millis) -> S
         Projection::Conversation(c) => ServerMessage::Conversation {
             seq,
             conversation: Conversation::view(c, now),
+        },
+        Projection::Participant { handle, suspended } => ServerMessage::Participant {
+            seq,
+            participant: ParticipantView { handle, suspended },
         },
         Projection::Flag {
             comment_id,

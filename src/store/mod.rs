@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    Choice, Comment, CommentStatus, CommentTally, Conversation, Event, Item, ItemStatus,
-    ModerationAction, Participant, Role, Tally, User,
+    AuthorAction, Choice, Comment, CommentStatus, CommentTally, Conversation, Event, Item,
+    ItemStatus, ModerationAction, Participant, Role, Tally, User,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +178,29 @@ pub enum Write {
         token_hash: Vec<u8>,
         actor: String,
     },
+    /// A facilitator edits a comment to remove identifying details; the
+    /// first original is kept for admins.
+    EditComment {
+        conversation_id: Uuid,
+        comment_id: Uuid,
+        request_id: Uuid,
+        actor: String,
+        body: String,
+    },
+    /// Suspends, reinstates, or hides everything by a comment's author.
+    ModerateAuthor {
+        conversation_id: Uuid,
+        comment_id: Uuid,
+        request_id: Uuid,
+        actor: String,
+        action: AuthorAction,
+        reason: Option<String>,
+    },
+    /// A display screen watched the conversation on this day (report).
+    DisplaySeen {
+        conversation_id: Uuid,
+        day: i64,
+    },
     /// Sets a user's password (the demo's facilitator gets a fresh one each start).
     SetPassword {
         name: String,
@@ -205,6 +228,15 @@ impl Write {
                 conversation_id, ..
             }
             | Write::Idea {
+                conversation_id, ..
+            }
+            | Write::EditComment {
+                conversation_id, ..
+            }
+            | Write::ModerateAuthor {
+                conversation_id, ..
+            }
+            | Write::DisplaySeen {
                 conversation_id, ..
             }
             | Write::ModerateComment {
@@ -265,8 +297,8 @@ pub enum TallyChange {
 #[derive(Debug, Clone)]
 pub struct Written {
     pub outcome: Outcome,
-    /// The event this write appended, if any (none for votes and replays).
-    pub event: Option<Event>,
+    /// The events this write appended, in order (none for votes and replays).
+    pub events: Vec<Event>,
     /// The tally this write changed, if any.
     pub tally: Option<(Uuid, TallyChange)>,
 }
@@ -275,10 +307,41 @@ impl Written {
     fn outcome(outcome: Outcome) -> Written {
         Written {
             outcome,
-            event: None,
+            events: Vec::new(),
             tally: None,
         }
     }
+}
+
+/// Everything the report is computed from, read in one transaction.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub conversation: Conversation,
+    pub participants: Vec<ReportParticipant>,
+    /// Every item, whatever its status.
+    pub items: Vec<Item>,
+    pub votes: Vec<ReportVote>,
+    /// Every comment, whatever its status, with its author.
+    pub comments: Vec<(Comment, Uuid)>,
+    /// Conversation changes (extensions, early closes), in order.
+    pub conversation_events: Vec<Event>,
+    /// UTC days on which a display screen watched the conversation.
+    pub display_days: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportParticipant {
+    pub id: Uuid,
+    pub profile: BTreeMap<String, String>,
+    pub created_at: crate::domain::Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportVote {
+    pub participant_id: Uuid,
+    pub item_id: Uuid,
+    pub choice: Choice,
+    pub at: crate::domain::Millis,
 }
 
 /// Which comments a moderation queue lists.
@@ -360,6 +423,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Participant>, StoreError>;
     /// A user and their argon2 password hash, for login.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
+    /// A comment's body before a facilitator first edited it (admins only).
+    async fn original_body(
+        &self,
+        conversation_id: Uuid,
+        comment_id: Uuid,
+    ) -> Result<Option<String>, StoreError>;
+    /// Everything the report needs.
+    async fn report_data(&self, conversation_id: Uuid) -> Result<ReportData, StoreError>;
     async fn display_token_valid(
         &self,
         conversation_id: Uuid,

@@ -12,7 +12,7 @@ use crate::domain::{
 
 macro_rules! conversation_columns {
     () => {
-        "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible"
+        "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, word_list, display"
     };
 }
 macro_rules! item_columns {
@@ -41,6 +41,8 @@ pub struct ConversationRow {
     pub ideas_need_approval: bool,
     pub profile_questions: String,
     pub results_visible: bool,
+    pub word_list: String,
+    pub display: String,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -66,6 +68,10 @@ impl TryFrom<ConversationRow> for Conversation {
             profile_questions: serde_json::from_str(&r.profile_questions)
                 .map_err(|e| StoreError::Corrupt(format!("profile_questions: {e}")))?,
             results_visible: r.results_visible,
+            word_list: serde_json::from_str(&r.word_list)
+                .map_err(|e| StoreError::Corrupt(format!("word_list: {e}")))?,
+            display: serde_json::from_str(&r.display)
+                .map_err(|e| StoreError::Corrupt(format!("display: {e}")))?,
         })
     }
 }

@@ -19,7 +19,7 @@ macro_rules! sql_store {
         use uuid::Uuid;
 
         use $crate::domain::{
-            handle, Choice, Comment, CommentStatus, CommentTally, Conversation, Event, EventData,
+            handle, AuthorAction, Choice, Comment, CommentStatus, CommentTally, Conversation, Event, EventData,
             Item, ItemKind, ItemStatus, Millis, ModerationAction, Participant, Role, Tally, User,
         };
         use $crate::store::rows::{
@@ -217,6 +217,18 @@ macro_rules! sql_store {
                         .execute(&mut *c).await?;
                     Ok(Written::outcome(Outcome::Done))
                 }
+                Write::EditComment { conversation_id, comment_id, request_id, actor, body } => {
+                    edit_comment(c, *conversation_id, *comment_id, *request_id, actor, body, now).await
+                }
+                Write::ModerateAuthor { conversation_id, comment_id, request_id, actor, action, reason } => {
+                    moderate_author(c, *conversation_id, *comment_id, *request_id, actor, *action, reason.as_deref(), now).await
+                }
+                Write::DisplaySeen { conversation_id, day } => {
+                    sqlx::query("INSERT INTO display_sessions (conversation_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(conversation_id).bind(day)
+                        .execute(&mut *c).await?;
+                    Ok(Written::outcome(Outcome::Done))
+                }
                 Write::SetPassword { name, password_hash } => {
                     let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
                         .bind(password_hash).bind(name)
@@ -388,7 +400,7 @@ macro_rules! sql_store {
             let tally = Tally { strong, wrong, version };
             Ok(Written {
                 outcome: Outcome::Vote { item_id, choice, tally },
-                event: None,
+                events: Vec::new(),
                 tally: Some((conversation_id, TallyChange::Item { id: item_id, tally })),
             })
         }
@@ -436,7 +448,7 @@ macro_rules! sql_store {
             let tally = CommentTally { up: count, version };
             Ok(Written {
                 outcome: Outcome::CommentVote { comment_id, up, tally },
-                event: None,
+                events: Vec::new(),
                 tally: Some((conversation_id, TallyChange::Comment { id: comment_id, tally })),
             })
         }
@@ -496,7 +508,7 @@ macro_rules! sql_store {
             let event = append_event(c, conversation_id, Some(seq), &handle, EventData::Comment {
                 action: "created".into(), comment: comment.clone(), previous: None,
             }, now).await?;
-            Ok(Written { outcome: Outcome::Comment(comment), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Comment(comment), events: vec![event], tally: None })
         }
 
         async fn flag(
@@ -522,7 +534,7 @@ macro_rules! sql_store {
             let event = append_event(c, conversation_id, None, &handle, EventData::Flag {
                 comment_id, reason: reason.to_string(), flags,
             }, now).await?;
-            Ok(Written { outcome: Outcome::Flags(flags), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Flags(flags), events: vec![event], tally: None })
         }
 
         #[allow(clippy::too_many_arguments)]
@@ -555,7 +567,7 @@ macro_rules! sql_store {
             let event = append_event(c, conversation_id, None, &handle, EventData::Item {
                 action: "created".into(), item: item.clone(), previous: None,
             }, now).await?;
-            Ok(Written { outcome: Outcome::Item(item), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Item(item), events: vec![event], tally: None })
         }
 
         #[allow(clippy::too_many_arguments)]
@@ -593,7 +605,7 @@ macro_rules! sql_store {
             let event = append_event(c, conversation_id, None, actor, EventData::Comment {
                 action: action.as_str().into(), comment: comment.clone(), previous: Some(before.status),
             }, now).await?;
-            Ok(Written { outcome: Outcome::Comment(comment), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Comment(comment), events: vec![event], tally: None })
         }
 
         #[allow(clippy::too_many_arguments)]
@@ -626,7 +638,91 @@ macro_rules! sql_store {
             let event = append_event(c, conversation_id, None, actor, EventData::Item {
                 action: action.as_str().into(), item: item.clone(), previous: Some(before.status),
             }, now).await?;
-            Ok(Written { outcome: Outcome::Item(item), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Item(item), events: vec![event], tally: None })
+        }
+
+        /// The word list and display mode as stored (JSON text).
+        fn conversation_json(conversation: &Conversation) -> Result<(String, String), StoreError> {
+            let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+            Ok((
+                serde_json::to_string(&conversation.word_list).map_err(corrupt)?,
+                serde_json::to_string(&conversation.display).map_err(corrupt)?,
+            ))
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        async fn edit_comment(
+            c: &mut Conn,
+            conversation_id: Uuid,
+            comment_id: Uuid,
+            request_id: Uuid,
+            actor: &str,
+            body: &str,
+            now: Millis,
+        ) -> Result<Written, StoreError> {
+            let fresh = first_time(c, request_id, now).await?;
+            let before = load_comment(c, conversation_id, comment_id).await?.ok_or(StoreError::NotFound("comment"))?;
+            if !fresh || before.body == body {
+                return Ok(Written::outcome(Outcome::Comment(before)));
+            }
+            sqlx::query("UPDATE comments SET original_body = COALESCE(original_body, body), body = $1 WHERE id = $2")
+                .bind(body).bind(comment_id)
+                .execute(&mut *c).await?;
+            let comment = Comment { body: body.to_string(), ..before.clone() };
+            let event = append_event(c, conversation_id, None, actor, EventData::Comment {
+                action: "edit".into(), comment: comment.clone(), previous: Some(before.status),
+            }, now).await?;
+            Ok(Written { outcome: Outcome::Comment(comment), events: vec![event], tally: None })
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        async fn moderate_author(
+            c: &mut Conn,
+            conversation_id: Uuid,
+            comment_id: Uuid,
+            request_id: Uuid,
+            actor: &str,
+            action: AuthorAction,
+            reason: Option<&str>,
+            now: Millis,
+        ) -> Result<Written, StoreError> {
+            let fresh = first_time(c, request_id, now).await?;
+            let author: Option<Uuid> = sqlx::query_scalar("SELECT participant_id FROM comments WHERE id = $1 AND conversation_id = $2")
+                .bind(comment_id).bind(conversation_id)
+                .fetch_optional(&mut *c).await?;
+            let author = author.ok_or(StoreError::NotFound("comment"))?;
+            let (handle, suspended): (String, bool) = sqlx::query_as("SELECT handle, suspended FROM participants WHERE id = $1")
+                .bind(author).fetch_one(&mut *c).await?;
+            let mut events = Vec::new();
+            if fresh {
+                match action {
+                    AuthorAction::Suspend | AuthorAction::Unsuspend => {
+                        let suspend = action == AuthorAction::Suspend;
+                        if suspend != suspended {
+                            sqlx::query("UPDATE participants SET suspended = $1 WHERE id = $2")
+                                .bind(suspend).bind(author)
+                                .execute(&mut *c).await?;
+                            events.push(append_event(c, conversation_id, None, actor, EventData::Participant {
+                                action: if suspend { "suspend".into() } else { "unsuspend".into() },
+                                handle: handle.clone(),
+                                suspended: suspend,
+                            }, now).await?);
+                        }
+                    }
+                    AuthorAction::HideAll => {
+                        let ids: Vec<Uuid> = sqlx::query_scalar(
+                            "SELECT id FROM comments WHERE participant_id = $1 AND conversation_id = $2 AND status <> 'hidden' ORDER BY seq")
+                            .bind(author).bind(conversation_id)
+                            .fetch_all(&mut *c).await?;
+                        for id in ids {
+                            let written = moderate_comment(c, conversation_id, id, Uuid::new_v4(), actor, ModerationAction::Hide, reason, now).await?;
+                            events.extend(written.events);
+                        }
+                    }
+                }
+            }
+            let comment = load_comment(c, conversation_id, comment_id).await?.ok_or(StoreError::NotFound("comment"))?;
+            Ok(Written { outcome: Outcome::Comment(comment), events, tally: None })
         }
 
         async fn create_conversation(c: &mut Conn, conversation: &Conversation, now: Millis) -> Result<Written, StoreError> {
@@ -636,12 +732,13 @@ macro_rules! sql_store {
                 return Err(StoreError::Conflict(format!("the slug {:?} is already taken", conversation.slug)));
             }
             let questions = serde_json::to_string(&conversation.profile_questions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query("INSERT INTO conversations (id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, last_seq, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)")
+            let (word_list, display) = conversation_json(conversation)?;
+            sqlx::query("INSERT INTO conversations (id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, last_seq, created_at, word_list, display) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15)")
                 .bind(conversation.id).bind(&conversation.slug).bind(&conversation.title).bind(&conversation.introduction)
                 .bind(conversation.opens_at.0).bind(conversation.closes_at.0).bind(signup_mode_str(conversation.signup_mode))
                 .bind(&conversation.access_code).bind(moderation_str(conversation.moderation)).bind(conversation.ideas_need_approval)
-                .bind(questions).bind(conversation.results_visible).bind(now.0)
+                .bind(questions).bind(conversation.results_visible).bind(now.0).bind(word_list).bind(display)
                 .execute(&mut *c).await?;
             Ok(Written::outcome(Outcome::Conversation(conversation.clone())))
         }
@@ -654,11 +751,13 @@ macro_rules! sql_store {
             now: Millis,
         ) -> Result<Written, StoreError> {
             let questions = serde_json::to_string(&conversation.profile_questions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let (word_list, display) = conversation_json(conversation)?;
             let updated = sqlx::query("UPDATE conversations SET title = $1, introduction = $2, opens_at = $3, closes_at = $4, signup_mode = $5, access_code = $6, \
-                                       moderation = $7, ideas_need_approval = $8, profile_questions = $9, results_visible = $10 WHERE id = $11")
+                                       moderation = $7, ideas_need_approval = $8, profile_questions = $9, results_visible = $10, word_list = $12, display = $13 WHERE id = $11")
                 .bind(&conversation.title).bind(&conversation.introduction).bind(conversation.opens_at.0).bind(conversation.closes_at.0)
                 .bind(signup_mode_str(conversation.signup_mode)).bind(&conversation.access_code).bind(moderation_str(conversation.moderation))
                 .bind(conversation.ideas_need_approval).bind(questions).bind(conversation.results_visible).bind(conversation.id)
+                .bind(word_list).bind(display)
                 .execute(&mut *c).await?;
             if updated.rows_affected() == 0 {
                 return Err(StoreError::NotFound("conversation"));
@@ -666,7 +765,7 @@ macro_rules! sql_store {
             let event = append_event(c, conversation.id, None, actor, EventData::Conversation {
                 action: action.to_string(), conversation: conversation.clone(),
             }, now).await?;
-            Ok(Written { outcome: Outcome::Conversation(conversation.clone()), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Conversation(conversation.clone()), events: vec![event], tally: None })
         }
 
         #[allow(clippy::too_many_arguments)]
@@ -711,7 +810,7 @@ macro_rules! sql_store {
             let event = append_event(c, conversation_id, None, actor, EventData::Item {
                 action: action.into(), item: item.clone(), previous,
             }, now).await?;
-            Ok(Written { outcome: Outcome::Item(item), event: Some(event), tally: None })
+            Ok(Written { outcome: Outcome::Item(item), events: vec![event], tally: None })
         }
 
         #[async_trait]
@@ -856,6 +955,68 @@ macro_rules! sql_store {
                 let row: Option<(Uuid, String, String, String)> = sqlx::query_as("SELECT id, name, role, password_hash FROM users WHERE name = $1")
                     .bind(name).fetch_optional(&self.reads).await?;
                 Ok(row.and_then(|(id, name, role, hash)| Role::parse(&role).map(|role| (User { id, name, role }, hash))))
+            }
+
+            async fn original_body(&self, conversation_id: Uuid, comment_id: Uuid) -> Result<Option<String>, StoreError> {
+                let row: Option<(Option<String>,)> = sqlx::query_as("SELECT original_body FROM comments WHERE id = $1 AND conversation_id = $2")
+                    .bind(comment_id).bind(conversation_id)
+                    .fetch_optional(&self.reads).await?;
+                let (original,) = row.ok_or(StoreError::NotFound("comment"))?;
+                Ok(original)
+            }
+
+            async fn report_data(&self, conversation_id: Uuid) -> Result<$crate::store::ReportData, StoreError> {
+                use $crate::store::{ReportData, ReportParticipant, ReportVote};
+                let mut tx = self.reads.begin().await?;
+                let conversation: ConversationRow = sqlx::query_as(concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1"))
+                    .bind(conversation_id).fetch_optional(&mut *tx).await?
+                    .ok_or(StoreError::NotFound("conversation"))?;
+                let participants: Vec<(Uuid, String, i64)> = sqlx::query_as("SELECT id, profile, created_at FROM participants WHERE conversation_id = $1")
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                let items: Vec<ItemRow> = sqlx::query_as(concat!("SELECT ", item_columns!(), " FROM items WHERE conversation_id = $1 ORDER BY kind DESC, position, created_at, id"))
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                let votes: Vec<(Uuid, Uuid, String, i64)> = sqlx::query_as("SELECT participant_id, item_id, choice, updated_at FROM votes WHERE conversation_id = $1")
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                let comments: Vec<CommentRow> = sqlx::query_as(concat!("SELECT ", comment_columns!(), " FROM comments WHERE conversation_id = $1 ORDER BY seq"))
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                let authors: Vec<(Uuid,)> = sqlx::query_as("SELECT participant_id FROM comments WHERE conversation_id = $1 ORDER BY seq")
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                let events: Vec<EventRow> = sqlx::query_as(
+                    "SELECT conversation_id, seq, actor, data, created_at FROM events WHERE conversation_id = $1 AND kind = 'conversation' ORDER BY seq")
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                let display_days: Vec<i64> = sqlx::query_scalar("SELECT day FROM display_sessions WHERE conversation_id = $1 ORDER BY day")
+                    .bind(conversation_id).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                let participants = participants
+                    .into_iter()
+                    .map(|(id, profile, created_at)| {
+                        Ok(ReportParticipant {
+                            id,
+                            profile: serde_json::from_str(&profile).map_err(|e| StoreError::Corrupt(format!("profile: {e}")))?,
+                            created_at: Millis(created_at),
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?;
+                let votes = votes
+                    .into_iter()
+                    .filter_map(|(participant_id, item_id, choice, at)| {
+                        Choice::parse(&choice).map(|choice| ReportVote { participant_id, item_id, choice, at: Millis(at) })
+                    })
+                    .collect();
+                let comments = comments
+                    .into_iter()
+                    .zip(authors)
+                    .map(|(row, (author,))| Comment::try_from(row).map(|c| (c, author)))
+                    .collect::<Result<_, _>>()?;
+                Ok(ReportData {
+                    conversation: Conversation::try_from(conversation)?,
+                    participants,
+                    items: items.into_iter().map(Item::try_from).collect::<Result<_, _>>()?,
+                    votes,
+                    comments,
+                    conversation_events: events.into_iter().map(Event::try_from).collect::<Result<_, _>>()?,
+                    display_days,
+                })
             }
 
             async fn display_token_valid(&self, conversation_id: Uuid, token_hash: &[u8]) -> Result<bool, StoreError> {

@@ -35,6 +35,7 @@ async fn conversation(store: &dyn Store) -> Uuid {
         ideas_need_approval: false,
         profile_questions: None,
         results_visible: true,
+        word_list: Vec::new(),
     }
     .into_conversation()
     .unwrap();
@@ -155,7 +156,7 @@ async fn suite(backend: Backend) {
             })
             .await
             .unwrap();
-        assert_eq!(written.event.as_ref().unwrap().seq, base + 1 + n);
+        assert_eq!(written.events[0].seq, base + 1 + n);
         ids.push(id);
     }
     let events = store.events(c, base, 100).await.unwrap();
@@ -182,7 +183,7 @@ async fn suite(backend: Backend) {
         })
         .await
         .unwrap();
-    assert!(again.event.is_none());
+    assert!(again.events.is_empty());
     assert_eq!(store.last_seq(c).await.unwrap(), base + 5);
 
     // Moderation: hiding updates the item's comment count and appends an event.
@@ -198,10 +199,10 @@ async fn suite(backend: Backend) {
         reason: Some("names someone".into()),
     };
     let hidden = store.write(hide.clone()).await.unwrap();
-    assert!(hidden.event.is_some());
+    assert!(!hidden.events.is_empty());
     let replayed = store.write(hide).await.unwrap();
     assert!(
-        replayed.event.is_none(),
+        replayed.events.is_empty(),
         "a retried moderation is not applied twice"
     );
     let snapshot = store.snapshot(c, false).await.unwrap();
@@ -246,7 +247,7 @@ async fn suite(backend: Backend) {
         })
         .await
         .unwrap();
-    assert!(written.event.is_some());
+    assert!(!written.events.is_empty());
     assert_eq!(store.snapshot(c, false).await.unwrap().items.len(), 1);
     assert_eq!(store.snapshot(c, true).await.unwrap().items.len(), 2);
 }
@@ -303,8 +304,7 @@ async fn group_commit(backend: Backend) {
                 })
                 .await
                 .unwrap()
-                .event
-                .unwrap()
+                .events[0]
                 .seq
         }));
     }

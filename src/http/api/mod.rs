@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod health;
 pub mod moderation;
 pub mod participation;
+pub mod report;
 
 use super::error::ApiError;
 use super::AppState;

@@ -239,7 +239,7 @@ pub async fn comment(
     let Outcome::Comment(comment) = written.outcome else {
         return Err(ApiError::Internal("unexpected outcome".into()));
     };
-    let status = if written.event.is_some() {
+    let status = if !written.events.is_empty() {
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -328,7 +328,7 @@ pub async fn idea(
     let Outcome::Item(item) = written.outcome else {
         return Err(ApiError::Internal("unexpected outcome".into()));
     };
-    let status = if written.event.is_some() {
+    let status = if !written.events.is_empty() {
         StatusCode::CREATED
     } else {
         StatusCode::OK

@@ -1,0 +1,1 @@
+//! The report: what the conversation said (being built; see issue 8).
