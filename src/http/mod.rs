@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(accounts::me))
         .route("/login", post(accounts::login))
         .route("/logout", post(accounts::logout))
+        .route("/users", get(accounts::users).post(accounts::add_user))
         .route(
             "/conversations",
             get(conversations::list).post(conversations::create),
@@ -140,6 +141,23 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{slug}/display-tokens",
             post(moderation::display_token),
         )
+        .route(
+            "/conversations/{slug}/comments/{comment}/edit",
+            post(moderation::edit),
+        )
+        .route(
+            "/conversations/{slug}/comments/{comment}/original",
+            get(moderation::original),
+        )
+        .route(
+            "/conversations/{slug}/comments/{comment}/author",
+            post(moderation::author),
+        )
+        .route(
+            "/conversations/{slug}/events.csv",
+            get(moderation::audit_csv),
+        )
+        .route("/conversations/{slug}/qr.svg", get(moderation::qr))
         .merge(api::report::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
         .layer(DefaultBodyLimit::max(state.settings.limits.body_bytes))

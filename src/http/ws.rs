@@ -21,9 +21,9 @@ use super::error::ApiError;
 use super::rate::{check, quota};
 use super::AppState;
 use crate::domain::event::project;
-use crate::domain::{Millis, SignupMode};
+use crate::domain::{Audience, Millis, SignupMode};
 use crate::hub::protocol::{decode, event_message, ClientMessage, RequestedRole, ServerMessage};
-use crate::hub::topic::{Frame, Start, Subscription};
+use crate::hub::topic::{Frame, Start, Subscription, UNSEQUENCED};
 use crate::store::Session;
 
 pub const CLOSE_IDLE: u16 = 4000;
@@ -189,6 +189,15 @@ impl Connection {
                         Ok(ClientMessage::Ping { nonce }) => {
                             send(socket, ServerMessage::Pong { nonce }.to_text(), settings.send_timeout_s).await?;
                         }
+                        Ok(ClientMessage::Focus { comment_id }) => {
+                            let who = self.session.as_ref().and_then(|s| s.user.as_ref()).map(|u| u.name.clone());
+                            match (&live, who) {
+                                (Some(l), Some(who)) if l.subscription.audience == Audience::Moderators => {
+                                    self.state.hub.focus(l.subscription.topic.conversation_id, &who, comment_id);
+                                }
+                                _ => self.send_error(socket, "forbidden", "only subscribed facilitators share focus").await?,
+                            }
+                        }
                         Ok(ClientMessage::Subscribe { conversation, since, role, display_token }) => {
                             // The new subscription replaces the old: end the old one
                             // first, so this connection is never counted twice.
@@ -201,7 +210,9 @@ impl Connection {
                     let live_state = live.as_mut().expect("only polled when subscribed");
                     match happened {
                         Happened::Event(Ok(frame)) => {
-                            if frame.seq > live_state.last_sent {
+                            if frame.seq == UNSEQUENCED {
+                                send(socket, frame.text, settings.send_timeout_s).await?;
+                            } else if frame.seq > live_state.last_sent {
                                 live_state.last_sent = frame.seq;
                                 send(socket, frame.text, settings.send_timeout_s).await?;
                             }
@@ -324,6 +335,19 @@ impl Connection {
                 return Ok(None);
             }
         };
+        let today = Millis::now().day();
+        if role == RequestedRole::Display
+            && self.state.hub.first_display_of_day(conversation.id, today)
+        {
+            // Event days for the report: one row per conversation and day.
+            let write = crate::store::Write::DisplaySeen {
+                conversation_id: conversation.id,
+                day: today,
+            };
+            if let Err(e) = self.state.store.write(write).await {
+                tracing::warn!(error = %e, "could not record the display day");
+            }
+        }
         let mut subscription = match self.state.hub.subscribe(conversation.id, role, since).await {
             Ok(s) => s,
             Err(e) => {

@@ -41,6 +41,9 @@ pub struct Hub {
     creating: tokio::sync::Mutex<()>,
     /// Set once after construction (the bus holds a weak reference back).
     bus: OnceLock<Arc<dyn Bus>>,
+    /// (conversation, day) pairs already recorded as display days here,
+    /// so only the first display of a day costs a write.
+    display_days: Mutex<std::collections::HashSet<(Uuid, i64)>>,
     /// Every topic task, so shutdown can wait for them.
     tasks: TaskTracker,
     /// Cancelled at shutdown.
@@ -62,6 +65,7 @@ impl Hub {
             topics: Mutex::new(HashMap::new()),
             creating: tokio::sync::Mutex::new(()),
             bus: OnceLock::new(),
+            display_days: Mutex::new(std::collections::HashSet::new()),
             tasks,
             shutdown,
         })
@@ -109,6 +113,26 @@ impl Hub {
         }
     }
 
+    /// True the first time this node sees a display for the conversation on `day`.
+    pub fn first_display_of_day(&self, conversation_id: Uuid, day: i64) -> bool {
+        self.display_days
+            .lock()
+            .expect("never poisoned")
+            .insert((conversation_id, day))
+    }
+
+    /// Announces to every node's facilitators what `who` is looking at.
+    pub fn focus(&self, conversation_id: Uuid, who: &str, comment_id: Option<Uuid>) {
+        self.bus().publish(BusMessage {
+            origin: self.node_id.clone(),
+            conversation_id,
+            body: BusBody::Focus {
+                who: who.to_string(),
+                comment_id,
+            },
+        });
+    }
+
     /// Takes a message from the bus; conversations nobody here watches are ignored.
     pub fn receive(&self, message: BusMessage) {
         let topic = self.lock_topics().get(&message.conversation_id).cloned();
@@ -119,6 +143,7 @@ impl Hub {
                 topic.offer(*event);
             }
             BusBody::Tally { change } => topic.offer_tally(change),
+            BusBody::Focus { who, comment_id } => topic.focus(&who, comment_id),
             BusBody::Presence { presence } => {
                 if message.origin != self.node_id {
                     topic.offer_presence(&message.origin, presence);
@@ -217,7 +242,7 @@ impl Hub {
                 _ = sweep_tick.tick() => {
                     self.sweep(&topic).await;
                     sweeps += 1;
-                    if sweeps % TALLY_REFRESH_SWEEPS == 0 {
+                    if sweeps.is_multiple_of(TALLY_REFRESH_SWEEPS) {
                         self.refresh_tallies(&topic).await;
                     }
                 }

@@ -26,6 +26,12 @@ pub enum ClientMessage {
         #[serde(default)]
         nonce: Option<serde_json::Value>,
     },
+    /// A facilitator is looking at this comment (or at none), so two
+    /// facilitators do not act on one comment unknowingly.
+    Focus {
+        #[serde(default)]
+        comment_id: Option<Uuid>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -43,7 +49,7 @@ pub struct DecodeError {
     pub message: String,
 }
 
-const KNOWN_TYPES: &[&str] = &["subscribe", "ping"];
+const KNOWN_TYPES: &[&str] = &["subscribe", "ping", "focus"];
 
 /// Decodes one inbound text frame. Never panics, whatever the input.
 pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
@@ -160,6 +166,11 @@ pub enum ServerMessage<'a> {
     },
     Pong {
         nonce: Option<serde_json::Value>,
+    },
+    /// Which comment a facilitator is looking at (facilitators only; not sequenced).
+    Focus {
+        who: &'a str,
+        comment_id: Option<Uuid>,
     },
 }
 

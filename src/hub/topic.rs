@@ -31,9 +31,14 @@ use crate::store::{Tallies, TallyChange};
 /// An event as delivered: its number and the bytes for one audience.
 #[derive(Debug, Clone)]
 pub struct Frame {
+    /// The event's sequence number, or [`UNSEQUENCED`] for passing news
+    /// (who is looking at what) that is neither replayed nor deduplicated.
     pub seq: i64,
     pub text: Utf8Bytes,
 }
+
+/// The `seq` of frames outside the event sequence.
+pub const UNSEQUENCED: i64 = i64::MIN;
 
 /// The latest coalesced tally frame.
 #[derive(Debug)]
@@ -66,6 +71,8 @@ struct State {
     comments: HashMap<Uuid, CommentTally>,
     dirty_items: HashSet<Uuid>,
     dirty_comments: HashSet<Uuid>,
+    /// Comments and items the public may not see: their tallies are not kept.
+    hidden: HashSet<Uuid>,
     /// Epoch of the last tally frame published.
     epoch: u64,
     /// Presence shares of other nodes: counts and when they expire.
@@ -162,6 +169,7 @@ impl Topic {
                 comments: tallies.comments.into_iter().collect(),
                 dirty_items: HashSet::new(),
                 dirty_comments: HashSet::new(),
+                hidden: HashSet::new(),
                 epoch: 0,
                 remote_presence: HashMap::new(),
             }),
@@ -287,6 +295,7 @@ impl Topic {
     }
 
     fn deliver(&self, state: &mut State, event: &Event) {
+        Self::track_visibility(state, event);
         let now = Millis::now();
         let text =
             |audience| project(event, audience).map(|p| event_message(event.seq, p, now).to_text());
@@ -315,6 +324,54 @@ impl Topic {
         metrics::counter!("chorus_events_delivered_total").increment(1);
     }
 
+    /// Tally frames go to every audience, so they carry only what the
+    /// public may see: a hidden or pending comment or item leaves the tally
+    /// maps, and comes back (with its counts) when it becomes visible.
+    fn track_visibility(state: &mut State, event: &Event) {
+        use crate::domain::{CommentStatus, EventData, ItemStatus};
+        match &event.data {
+            EventData::Comment { comment, .. } => {
+                if comment.status == CommentStatus::Visible {
+                    state.hidden.remove(&comment.id);
+                    let tally = CommentTally {
+                        up: comment.up,
+                        version: comment.up_version,
+                    };
+                    let newer = state
+                        .comments
+                        .get(&comment.id)
+                        .is_none_or(|t| t.version < tally.version);
+                    if newer && tally.version > 0 {
+                        state.comments.insert(comment.id, tally);
+                        state.dirty_comments.insert(comment.id);
+                    }
+                } else {
+                    state.hidden.insert(comment.id);
+                    state.comments.remove(&comment.id);
+                    state.dirty_comments.remove(&comment.id);
+                }
+            }
+            EventData::Item { item, .. } => {
+                if item.status == ItemStatus::Visible {
+                    state.hidden.remove(&item.id);
+                    let newer = state
+                        .items
+                        .get(&item.id)
+                        .is_none_or(|t| t.version < item.tally.version);
+                    if newer {
+                        state.items.insert(item.id, item.tally);
+                        state.dirty_items.insert(item.id);
+                    }
+                } else {
+                    state.hidden.insert(item.id);
+                    state.items.remove(&item.id);
+                    state.dirty_items.remove(&item.id);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The sequence numbers missing before the earliest early arrival, if
     /// that gap has been open longer than the gap timeout.
     pub fn overdue_gap(&self) -> Option<(i64, i64)> {
@@ -327,9 +384,24 @@ impl Topic {
         Some((state.next_seq - 1, first_early))
     }
 
+    /// Tells this node's facilitators which comment `who` is looking at.
+    pub fn focus(&self, who: &str, comment_id: Option<Uuid>) {
+        let text = ServerMessage::Focus { who, comment_id }.to_text();
+        let _ = self.moderators.send(Frame {
+            seq: UNSEQUENCED,
+            text,
+        });
+    }
+
     /// Records a tally if it is newer than the one held.
     pub fn offer_tally(&self, change: TallyChange) {
         let mut state = self.lock();
+        let id = match change {
+            TallyChange::Item { id, .. } | TallyChange::Comment { id, .. } => id,
+        };
+        if state.hidden.contains(&id) {
+            return;
+        }
         match change {
             TallyChange::Item { id, tally } => {
                 let newer = state

@@ -423,6 +423,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Participant>, StoreError>;
     /// A user and their argon2 password hash, for login.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
+    /// Every facilitator and admin account.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
     /// A comment's body before a facilitator first edited it (admins only).
     async fn original_body(
         &self,

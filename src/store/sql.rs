@@ -919,10 +919,10 @@ macro_rules! sql_store {
             }
 
             async fn tallies(&self, conversation_id: Uuid) -> Result<Tallies, StoreError> {
-                let items: Vec<(Uuid, i64, i64, i64)> = sqlx::query_as("SELECT id, strong, wrong, version FROM items WHERE conversation_id = $1")
+                let items: Vec<(Uuid, i64, i64, i64)> = sqlx::query_as("SELECT id, strong, wrong, version FROM items WHERE conversation_id = $1 AND status = 'visible'")
                     .bind(conversation_id).fetch_all(&self.reads).await?;
                 let comments: Vec<(Uuid, i64, i64)> = sqlx::query_as(
-                    "SELECT id, up, up_version FROM comments WHERE conversation_id = $1 AND up_version > 0")
+                    "SELECT id, up, up_version FROM comments WHERE conversation_id = $1 AND up_version > 0 AND status = 'visible'")
                     .bind(conversation_id).fetch_all(&self.reads).await?;
                 Ok(Tallies {
                     items: items.into_iter().map(|(id, strong, wrong, version)| (id, Tally { strong, wrong, version })).collect(),
@@ -955,6 +955,12 @@ macro_rules! sql_store {
                 let row: Option<(Uuid, String, String, String)> = sqlx::query_as("SELECT id, name, role, password_hash FROM users WHERE name = $1")
                     .bind(name).fetch_optional(&self.reads).await?;
                 Ok(row.and_then(|(id, name, role, hash)| Role::parse(&role).map(|role| (User { id, name, role }, hash))))
+            }
+
+            async fn users(&self) -> Result<Vec<User>, StoreError> {
+                let rows: Vec<(Uuid, String, String)> = sqlx::query_as("SELECT id, name, role FROM users ORDER BY name")
+                    .fetch_all(&self.reads).await?;
+                Ok(rows.into_iter().filter_map(|(id, name, role)| Role::parse(&role).map(|role| User { id, name, role })).collect())
             }
 
             async fn original_body(&self, conversation_id: Uuid, comment_id: Uuid) -> Result<Option<String>, StoreError> {

@@ -27,6 +27,16 @@ async fn state_of(app: &TestApp, client: &Client, slug: &str, items: &[String]) 
     json!({"items": snapshot["items"], "seq": snapshot["seq"], "comments": comments, "last_seq": app.store.last_seq(last_seq).await.unwrap()})
 }
 
+/// A name, the request, and the status it must get.
+type Case = (
+    &'static str,
+    reqwest::Method,
+    String,
+    Option<&'static str>,
+    Vec<u8>,
+    StatusCode,
+);
+
 async fn raw(
     client: &Client,
     method: reqwest::Method,
@@ -70,14 +80,7 @@ async fn bad_requests_get_problems_and_change_nothing() {
     let post = reqwest::Method::POST;
     let put = reqwest::Method::PUT;
     let json_ct = Some("application/json");
-    let cases: Vec<(
-        &str,
-        reqwest::Method,
-        String,
-        Option<&str>,
-        Vec<u8>,
-        StatusCode,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             post.clone(),

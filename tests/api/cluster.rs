@@ -625,7 +625,7 @@ async fn a_rolling_restart_under_load_loses_no_acknowledged_write() {
             let mut round = 0usize;
             while !stop.is_cancelled() {
                 let item = &items[(w + round) % items.len()];
-                let choice = if round % 2 == 0 {
+                let choice = if round.is_multiple_of(2) {
                     json!("strong")
                 } else {
                     json!("wrong")

@@ -8,6 +8,7 @@ mod bad_input;
 mod cluster;
 mod concurrency;
 mod crash;
+mod desk;
 mod live;
 mod live_resume;
 mod participation;

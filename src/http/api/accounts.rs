@@ -77,3 +77,52 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Sta
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The accounts (admins only).
+pub async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.admin()?;
+    Ok(Json(json!({"users": state.store.users().await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    name: String,
+    role: crate::domain::Role,
+    password: String,
+}
+
+/// Creates a facilitator or admin account (admins only).
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.admin()?;
+    let name = crate::domain::text::clean("name", &new.name, 1, 64)?;
+    if new.password.chars().count() < 8 {
+        return Err(
+            crate::domain::Invalid::field("password", "must be at least 8 characters").into(),
+        );
+    }
+    let password = new.password;
+    let hash = tokio::task::spawn_blocking(move || crate::http::auth::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    state
+        .store
+        .write(Write::CreateUser {
+            id: uuid::Uuid::new_v4(),
+            name: name.clone(),
+            role: new.role,
+            password_hash: hash,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": {"name": name, "role": new.role}})),
+    ))
+}

@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{conversation, path_uuid};
+use crate::domain::conversation::clean_word_list;
 use crate::domain::text::{clean, INTRODUCTION_MAX, TITLE_MAX};
-use crate::domain::{Invalid, ItemKind, Millis, Moderation, NewConversation};
+use crate::domain::{
+    DisplayKind, DisplayMode, Invalid, ItemKind, Millis, Moderation, NewConversation,
+};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -63,6 +66,7 @@ pub async fn snapshot(
             "comment_votes": comment_votes,
         },
         "seq": snapshot.seq,
+        "word_list": staff.then_some(&conversation.word_list),
     })))
 }
 
@@ -97,6 +101,23 @@ pub struct ConversationPatch {
     ideas_need_approval: Option<bool>,
     access_code: Option<String>,
     results_visible: Option<bool>,
+    word_list: Option<Vec<String>>,
+    display: Option<DisplayMode>,
+}
+
+impl ConversationPatch {
+    /// Facilitators may switch the display and edit the word list from the
+    /// desk; everything else is the organisers' (admins').
+    fn admin_only(&self) -> bool {
+        self.title.is_some()
+            || self.introduction.is_some()
+            || self.opens_at.is_some()
+            || self.closes_at.is_some()
+            || self.moderation.is_some()
+            || self.ideas_need_approval.is_some()
+            || self.access_code.is_some()
+            || self.results_visible.is_some()
+    }
 }
 
 pub async fn update(
@@ -105,7 +126,11 @@ pub async fn update(
     Path(slug): Path<String>,
     ApiJson(patch): ApiJson<ConversationPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.admin()?;
+    let user = if patch.admin_only() {
+        caller.admin()?
+    } else {
+        caller.staff()?
+    };
     let before = conversation(&state, &slug).await?;
     let mut after = before.clone();
     let now = Millis::now();
@@ -142,10 +167,28 @@ pub async fn update(
     if let Some(flag) = patch.results_visible {
         after.results_visible = flag;
     }
+    if let Some(words) = patch.word_list {
+        after.word_list = clean_word_list(&words)?;
+    }
+    if let Some(display) = patch.display {
+        if display.mode == DisplayKind::Focus {
+            let item = display.item_id.ok_or_else(|| {
+                Invalid::field("display.item_id", "is required to focus on a pledge")
+            })?;
+            state
+                .store
+                .item(before.id, item)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("item".into()))?;
+        }
+        after.display = display;
+    }
     if after.closes_at <= after.opens_at {
         return Err(Invalid::field("closes_at", "must be after opens_at").into());
     }
-    let action = if after.closes_at > before.closes_at {
+    let action = if after.display != before.display {
+        "display"
+    } else if after.closes_at > before.closes_at {
         "extend"
     } else if after.closes_at < before.closes_at && after.closes_at <= now {
         "close"

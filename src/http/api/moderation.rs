@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{conversation, path_uuid};
+use crate::domain::text::COMMENT_MAX;
 use crate::domain::text::{clean, FLAG_REASON_MAX};
-use crate::domain::{Invalid, ModerationAction};
+use crate::domain::{AuthorAction, Invalid, ModerationAction};
 use crate::http::auth::{new_token, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -168,4 +169,284 @@ pub async fn display_token(
             json!({"token": token, "url": format!("/display/{}?token={token}", conversation.slug)}),
         ),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    request_id: Uuid,
+    body: String,
+}
+
+/// Edits a comment to remove identifying details; the original is kept
+/// for admins and the edit is in the audit trail.
+pub async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, comment)): Path<(String, String)>,
+    ApiJson(edit): ApiJson<Edit>,
+) -> Result<Json<Value>, ApiError> {
+    let user = caller.staff()?;
+    let conversation = conversation(&state, &slug).await?;
+    let comment_id = path_uuid("comment", &comment)?;
+    let body = clean("body", &edit.body, 1, COMMENT_MAX)?;
+    let written = state
+        .commit(Write::EditComment {
+            conversation_id: conversation.id,
+            comment_id,
+            request_id: edit.request_id,
+            actor: user.name.clone(),
+            body,
+        })
+        .await?;
+    let Outcome::Comment(comment) = written.outcome else {
+        return Err(ApiError::Internal("unexpected outcome".into()));
+    };
+    Ok(Json(json!({"comment": comment})))
+}
+
+/// The text a comment had before its first edit (admins only).
+pub async fn original(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, comment)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.admin()?;
+    let conversation = conversation(&state, &slug).await?;
+    let comment_id = path_uuid("comment", &comment)?;
+    let original = state
+        .store
+        .original_body(conversation.id, comment_id)
+        .await?;
+    Ok(Json(json!({"original": original})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerateAuthor {
+    request_id: Uuid,
+    action: AuthorAction,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Acts on a comment's author (suspend, reinstate, hide everything) without
+/// anyone learning who they are.
+pub async fn author(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, comment)): Path<(String, String)>,
+    ApiJson(moderate): ApiJson<ModerateAuthor>,
+) -> Result<Json<Value>, ApiError> {
+    let user = caller.staff()?;
+    let conversation = conversation(&state, &slug).await?;
+    let comment_id = path_uuid("comment", &comment)?;
+    let reason = match (&moderate.action, &moderate.reason) {
+        (AuthorAction::HideAll, None) => {
+            return Err(Invalid::field("reason", "is required to hide").into())
+        }
+        (_, Some(reason)) => Some(clean("reason", reason, 1, FLAG_REASON_MAX)?),
+        (_, None) => None,
+    };
+    let written = state
+        .commit(Write::ModerateAuthor {
+            conversation_id: conversation.id,
+            comment_id,
+            request_id: moderate.request_id,
+            actor: user.name.clone(),
+            action: moderate.action,
+            reason,
+        })
+        .await?;
+    let Outcome::Comment(comment) = written.outcome else {
+        return Err(ApiError::Internal("unexpected outcome".into()));
+    };
+    Ok(Json(
+        json!({"comment": comment, "events": written.events.len()}),
+    ))
+}
+
+/// The audit trail as CSV: who did what, when, why.
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.staff()?;
+    let conversation = conversation(&state, &slug).await?;
+    let mut csv = String::from("seq,time,actor,kind,action,target,status,reason\n");
+    let mut after = 0;
+    loop {
+        let events = state.store.events(conversation.id, after, 5000).await?;
+        let Some(last) = events.last() else { break };
+        after = last.seq;
+        for event in &events {
+            let (action, target, status, reason) = audit_fields(&event.data);
+            let row = [
+                event.seq.to_string(),
+                event.created_at.to_rfc3339(),
+                event.actor.clone(),
+                event.data.kind().to_string(),
+                action,
+                target,
+                status,
+                reason,
+            ];
+            csv.push_str(
+                &row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            csv.push('\n');
+        }
+    }
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-audit.csv\"", conversation.slug),
+            ),
+        ],
+        csv,
+    ))
+}
+
+fn audit_fields(data: &crate::domain::EventData) -> (String, String, String, String) {
+    use crate::domain::EventData;
+    match data {
+        EventData::Comment {
+            action, comment, ..
+        } => (
+            action.clone(),
+            format!("comment {}", comment.id),
+            comment.status.as_str().to_string(),
+            comment.hidden_reason.clone().unwrap_or_default(),
+        ),
+        EventData::Item { action, item, .. } => (
+            action.clone(),
+            format!("{} {}", item.kind.as_str(), item.id),
+            item.status.as_str().to_string(),
+            String::new(),
+        ),
+        EventData::Conversation {
+            action,
+            conversation,
+        } => (
+            action.clone(),
+            format!("conversation {}", conversation.slug),
+            String::new(),
+            format!("closes_at {}", conversation.closes_at.to_rfc3339()),
+        ),
+        EventData::Flag {
+            comment_id, reason, ..
+        } => (
+            "flag".into(),
+            format!("comment {comment_id}"),
+            String::new(),
+            reason.clone(),
+        ),
+        EventData::Participant { action, handle, .. } => (
+            action.clone(),
+            format!("participant {handle}"),
+            String::new(),
+            String::new(),
+        ),
+    }
+}
+
+/// One CSV field, quoted when needed; a leading formula character is
+/// neutralised so a spreadsheet never runs participant text.
+pub fn csv_field(field: &str) -> String {
+    let field = if field.starts_with(['=', '+', '-', '@']) {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    };
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QrQuery {
+    token: Option<String>,
+}
+
+/// The join link as a QR code (SVG), with the access code in the link.
+/// For staff and display screens only, since it carries the code.
+pub async fn qr(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<QrQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let conversation = conversation(&state, &slug).await?;
+    let allowed = caller.user().is_some()
+        || match &query.token {
+            Some(token) => {
+                state
+                    .store
+                    .display_token_valid(conversation.id, &crate::http::auth::hash_token(token))
+                    .await?
+            }
+            None => conversation.access_code.is_none(),
+        };
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "the QR code needs a display token or a facilitator login".into(),
+        ));
+    }
+    let link = join_link(&state, &headers, &conversation);
+    let svg = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "image/svg+xml".to_string(),
+            ),
+            (
+                axum::http::header::HeaderName::from_static("x-join-link"),
+                link,
+            ),
+        ],
+        svg,
+    ))
+}
+
+/// The link people follow to join: the first public origin (or this host),
+/// `/c/{slug}`, and the access code when there is one.
+pub fn join_link(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    conversation: &crate::domain::Conversation,
+) -> String {
+    let origin = state
+        .settings
+        .public_origins
+        .first()
+        .cloned()
+        .unwrap_or_else(|| {
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        });
+    match &conversation.access_code {
+        Some(code) => format!("{origin}/c/{}?code={}", conversation.slug, code),
+        None => format!("{origin}/c/{}", conversation.slug),
+    }
 }

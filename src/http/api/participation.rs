@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{conversation, path_uuid, require_open};
+use crate::domain::conversation::matching_word;
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
 use crate::domain::{Choice, CommentStatus, ConversationState, ItemStatus, Millis, Moderation};
 use crate::http::auth::{session_cookie, Caller};
@@ -221,9 +222,13 @@ pub async fn comment(
     require_open(&conversation)?;
     let body = clean("body", &new.body, 1, COMMENT_MAX)?;
     check(&state.limits.comment, &participant.id, "comment")?;
-    let status = match conversation.moderation {
-        Moderation::Pre => CommentStatus::Pending,
-        Moderation::Post => CommentStatus::Visible,
+    // Pre-moderation for everything, or just for what the word list catches.
+    let review = conversation.moderation == Moderation::Pre
+        || matching_word(&body, &conversation.word_list).is_some();
+    let status = if review {
+        CommentStatus::Pending
+    } else {
+        CommentStatus::Visible
     };
     let written = state
         .commit(Write::Comment {

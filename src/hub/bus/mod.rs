@@ -27,9 +27,19 @@ pub struct BusMessage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum BusBody {
-    Event { event: Box<Event> },
-    Tally { change: TallyChange },
-    Presence { presence: Presence },
+    Event {
+        event: Box<Event>,
+    },
+    Tally {
+        change: TallyChange,
+    },
+    Presence {
+        presence: Presence,
+    },
+    Focus {
+        who: String,
+        comment_id: Option<Uuid>,
+    },
 }
 
 #[async_trait]

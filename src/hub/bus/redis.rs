@@ -207,10 +207,8 @@ async fn read_loop(
                     None => break,
                 }
             }
-            PushKind::Disconnection => {
-                if healthy.swap(false, Ordering::Relaxed) {
-                    tracing::warn!("lost the connection to redis; bus degraded");
-                }
+            PushKind::Disconnection if healthy.swap(false, Ordering::Relaxed) => {
+                tracing::warn!("lost the connection to redis; bus degraded");
             }
             _ => {}
         }
