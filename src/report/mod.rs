@@ -1,1 +1,398 @@
-//! The report: what the conversation said (being built; see issue 8).
+//! The report: what the conversation said, computed in pure Rust from
+//! [`ReportData`] (one consistent read of the store).
+//!
+//! [`build`] turns the data into a [`Report`] for one of two audiences:
+//! the organisers (facilitators and admins: every item, hidden and pending
+//! comments counted separately) or the public (participants and visitors:
+//! visible items and visible comments only). Everything the report shows
+//! about groups of people passes through the small-group suppression in
+//! [`groups`], so a CSV, the JSON and the page all carry the same
+//! protected figures. The submodules:
+//!
+//! - [`stats`]: support share, 95% Wilson interval, how evenly split.
+//! - [`groups`]: breakdowns per profile question, with suppression.
+//! - [`timeline`]: participation per day, the extension, the SVG chart.
+//! - [`themes`]: distinctive words and phrases per pledge (TF-IDF).
+//! - [`export`]: CSV tables and the JSON export.
+//!
+//! docs/report.md explains every figure for organisers.
+
+pub mod export;
+pub mod groups;
+pub mod stats;
+pub mod themes;
+pub mod timeline;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{Comment, CommentStatus, ConversationState, ItemKind, ItemStatus, Millis};
+use crate::store::ReportData;
+
+pub use groups::{Breakdown, Suppression};
+pub use themes::ItemThemes;
+pub use timeline::Timeline;
+
+/// Who the report is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    /// Facilitators and admins: everything, moderation counted separately.
+    Organisers,
+    /// Participants and anonymous visitors: visible content only.
+    Public,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub view: View,
+    /// Groups smaller than this are never shown (`report.min_group_size`).
+    pub min_group_size: usize,
+    pub now: Millis,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub view: View,
+    pub generated_at: Millis,
+    pub conversation: ConversationSummary,
+    pub totals: Totals,
+    pub items: Vec<ItemReport>,
+    pub rankings: Rankings,
+    pub groups: Vec<Breakdown>,
+    pub suppression: Suppression,
+    pub timeline: Timeline,
+    pub themes: Vec<ItemThemes>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationSummary {
+    pub slug: String,
+    pub title: String,
+    pub state: ConversationState,
+    pub opens_at: Millis,
+    pub closes_at: Millis,
+    pub results_visible: bool,
+    /// True once the conversation has closed: the figures are final.
+    pub is_final: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Everyone who signed up.
+    pub participants: i64,
+    /// Participants who voted on at least one item shown.
+    pub voters: i64,
+    pub votes: i64,
+    pub strong: i64,
+    pub wrong: i64,
+    /// Visible top-level comments and replies on the items shown.
+    pub comments: i64,
+    pub replies: i64,
+    /// Participants with at least one visible comment or reply.
+    pub commenters: i64,
+    pub pledges: i64,
+    pub ideas: i64,
+    /// Organisers only: comments hidden by moderators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_comments: Option<i64>,
+    /// Organisers only: comments awaiting approval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_comments: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemReport {
+    pub id: Uuid,
+    pub kind: ItemKind,
+    /// Organisers see hidden and pending ideas too.
+    pub status: ItemStatus,
+    pub title: String,
+    pub position: i64,
+    /// The suggesting participant's pseudonymous handle, for ideas.
+    pub handle: Option<String>,
+    pub strong: i64,
+    pub wrong: i64,
+    /// Participants who voted on it (each votes once: strong + wrong).
+    pub voters: i64,
+    /// strong / voters, 0..1; `None` with no votes.
+    pub support: Option<f64>,
+    /// 95% Wilson interval of `support`, as [low, high].
+    pub interval: Option<[f64; 2]>,
+    /// Visible top-level comments.
+    pub comments: i64,
+    /// Visible replies.
+    pub replies: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_comments: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_comments: Option<i64>,
+    /// voters + comments + replies.
+    pub engagement: i64,
+    pub divisiveness: Divisiveness,
+    /// The most up-voted visible comments (up to three).
+    pub top_comments: Vec<CommentRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Divisiveness {
+    /// 1 = split exactly in half, 0 = unanimous.
+    pub split: Option<f64>,
+    /// The largest gap in support share between two groups of the same
+    /// question (0..1), among groups shown with at least `min_group_size`
+    /// voters on this item.
+    pub group_gap: Option<GroupGap>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupGap {
+    pub gap: f64,
+    pub question: String,
+    pub highest: String,
+    pub highest_support: f64,
+    pub lowest: String,
+    pub lowest_support: f64,
+}
+
+/// A comment as the report quotes it: pseudonymous handle, no author id.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentRef {
+    pub id: Uuid,
+    pub item_id: Uuid,
+    pub reply: bool,
+    pub handle: String,
+    pub body: String,
+    pub up: i64,
+    pub created_at: Millis,
+    /// The comment in context, on the participant page.
+    pub link: String,
+}
+
+impl CommentRef {
+    pub fn new(slug: &str, c: &Comment) -> CommentRef {
+        CommentRef {
+            id: c.id,
+            item_id: c.item_id,
+            reply: c.parent_id.is_some(),
+            handle: c.handle.clone(),
+            body: c.body.clone(),
+            up: c.up,
+            created_at: c.created_at,
+            link: comment_link(slug, c.item_id, c.id),
+        }
+    }
+}
+
+/// Where a comment is read in context.
+pub fn comment_link(slug: &str, item_id: Uuid, comment_id: Uuid) -> String {
+    format!("/c/{slug}?item={item_id}#comment-{comment_id}")
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rankings {
+    pub by_support: Vec<Ranked>,
+    pub by_engagement: Vec<Ranked>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranked {
+    pub rank: usize,
+    pub id: Uuid,
+    pub kind: ItemKind,
+    pub title: String,
+    /// The support share (0..1) or the engagement count.
+    pub value: f64,
+}
+
+/// Computes the report. Pure and synchronous: call it off the async
+/// runtime for large conversations.
+pub fn build(data: &ReportData, options: &Options) -> Report {
+    let public = options.view == View::Public;
+    let conversation = &data.conversation;
+    let slug = conversation.slug.as_str();
+
+    let shown: Vec<&crate::domain::Item> = data
+        .items
+        .iter()
+        .filter(|i| !public || i.status == ItemStatus::Visible)
+        .collect();
+    let shown_ids: HashSet<Uuid> = shown.iter().map(|i| i.id).collect();
+
+    // Per item: (strong, wrong) from the votes themselves.
+    let mut tallies: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    let mut voters: HashSet<Uuid> = HashSet::new();
+    for v in data.votes.iter().filter(|v| shown_ids.contains(&v.item_id)) {
+        let t = tallies.entry(v.item_id).or_default();
+        match v.choice {
+            crate::domain::Choice::Strong => t.0 += 1,
+            crate::domain::Choice::Wrong => t.1 += 1,
+        }
+        voters.insert(v.participant_id);
+    }
+
+    // Comments per item, by status.
+    #[derive(Default)]
+    struct Counts {
+        comments: i64,
+        replies: i64,
+        hidden: i64,
+        pending: i64,
+    }
+    let mut counts: HashMap<Uuid, Counts> = HashMap::new();
+    let mut visible_by_item: HashMap<Uuid, Vec<&Comment>> = HashMap::new();
+    let mut commenters: HashSet<Uuid> = HashSet::new();
+    for (c, author) in data
+        .comments
+        .iter()
+        .filter(|(c, _)| shown_ids.contains(&c.item_id))
+    {
+        let n = counts.entry(c.item_id).or_default();
+        match c.status {
+            CommentStatus::Visible => {
+                if c.parent_id.is_some() {
+                    n.replies += 1;
+                } else {
+                    n.comments += 1;
+                }
+                commenters.insert(*author);
+                visible_by_item.entry(c.item_id).or_default().push(c);
+            }
+            CommentStatus::Hidden => n.hidden += 1,
+            CommentStatus::Pending => n.pending += 1,
+        }
+    }
+
+    let breakdowns = groups::breakdowns(data, &shown, options);
+
+    let mut items: Vec<ItemReport> = shown
+        .iter()
+        .map(|item| {
+            let (strong, wrong) = tallies.get(&item.id).copied().unwrap_or_default();
+            let n = strong + wrong;
+            let c = counts.remove(&item.id).unwrap_or_default();
+            let mut top: Vec<&Comment> = visible_by_item
+                .get(&item.id)
+                .map(|v| v.iter().copied().filter(|c| c.up > 0).collect())
+                .unwrap_or_default();
+            top.sort_by(|a, b| b.up.cmp(&a.up).then(a.seq.cmp(&b.seq)));
+            ItemReport {
+                id: item.id,
+                kind: item.kind,
+                status: item.status,
+                title: item.title.clone(),
+                position: item.position,
+                handle: item.handle.clone(),
+                strong,
+                wrong,
+                voters: n,
+                support: stats::share(strong, n),
+                interval: stats::wilson(strong, n).map(|(lo, hi)| [lo, hi]),
+                comments: c.comments,
+                replies: c.replies,
+                hidden_comments: (!public).then_some(c.hidden),
+                pending_comments: (!public).then_some(c.pending),
+                engagement: n + c.comments + c.replies,
+                divisiveness: Divisiveness {
+                    split: stats::split(strong, n),
+                    group_gap: groups::gap(&breakdowns.breakdowns, item.id, options.min_group_size),
+                },
+                top_comments: top
+                    .into_iter()
+                    .take(3)
+                    .map(|c| CommentRef::new(slug, c))
+                    .collect(),
+            }
+        })
+        .collect();
+    // Pledges in the organisers' order, then ideas oldest first (as stored).
+    items.sort_by_key(|i| {
+        (
+            i.kind == ItemKind::Idea,
+            if i.kind == ItemKind::Pledge {
+                i.position
+            } else {
+                0
+            },
+        )
+    });
+
+    let rankings = rank(&items);
+    let totals = Totals {
+        participants: data.participants.len() as i64,
+        voters: voters.len() as i64,
+        votes: items.iter().map(|i| i.voters).sum(),
+        strong: items.iter().map(|i| i.strong).sum(),
+        wrong: items.iter().map(|i| i.wrong).sum(),
+        comments: items.iter().map(|i| i.comments).sum(),
+        replies: items.iter().map(|i| i.replies).sum(),
+        commenters: commenters.len() as i64,
+        pledges: items.iter().filter(|i| i.kind == ItemKind::Pledge).count() as i64,
+        ideas: items.iter().filter(|i| i.kind == ItemKind::Idea).count() as i64,
+        hidden_comments: (!public).then(|| items.iter().filter_map(|i| i.hidden_comments).sum()),
+        pending_comments: (!public).then(|| items.iter().filter_map(|i| i.pending_comments).sum()),
+    };
+
+    let state = conversation.state(options.now);
+    Report {
+        view: options.view,
+        generated_at: options.now,
+        conversation: ConversationSummary {
+            slug: conversation.slug.clone(),
+            title: conversation.title.clone(),
+            state,
+            opens_at: conversation.opens_at,
+            closes_at: conversation.closes_at,
+            results_visible: conversation.results_visible,
+            is_final: state == ConversationState::Closed,
+        },
+        totals,
+        items,
+        rankings,
+        groups: breakdowns.breakdowns,
+        suppression: breakdowns.suppression,
+        timeline: timeline::build(data, &shown_ids, options),
+        themes: themes::build(slug, &shown, &visible_by_item),
+    }
+}
+
+fn rank(items: &[ItemReport]) -> Rankings {
+    let mut by_support: Vec<&ItemReport> = items.iter().filter(|i| i.voters > 0).collect();
+    by_support.sort_by(|a, b| {
+        b.support
+            .unwrap_or(0.0)
+            .total_cmp(&a.support.unwrap_or(0.0))
+            .then(b.voters.cmp(&a.voters))
+            .then(a.title.cmp(&b.title))
+    });
+    let mut by_engagement: Vec<&ItemReport> = items.iter().collect();
+    by_engagement.sort_by(|a, b| b.engagement.cmp(&a.engagement).then(a.title.cmp(&b.title)));
+    let ranked = |list: Vec<&ItemReport>, value: &dyn Fn(&ItemReport) -> f64| {
+        list.into_iter()
+            .enumerate()
+            .map(|(n, i)| Ranked {
+                rank: n + 1,
+                id: i.id,
+                kind: i.kind,
+                title: i.title.clone(),
+                value: value(i),
+            })
+            .collect()
+    };
+    Rankings {
+        by_support: ranked(by_support, &|i| i.support.unwrap_or(0.0)),
+        by_engagement: ranked(by_engagement, &|i| i.engagement as f64),
+    }
+}
+
+/// Whether a caller who is not staff may see the public results now:
+/// live while the conversation runs when `results_visible` is set, and
+/// always once it has closed.
+pub fn public_may_see(conversation: &crate::domain::Conversation, now: Millis) -> bool {
+    match conversation.state(now) {
+        ConversationState::Closed => true,
+        ConversationState::Open => conversation.results_visible,
+        ConversationState::Upcoming => false,
+    }
+}

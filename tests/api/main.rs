@@ -12,5 +12,6 @@ mod desk;
 mod live;
 mod live_resume;
 mod participation;
+mod report;
 mod shutdown;
 mod store_suite;

@@ -1,9 +1,153 @@
-//! Report endpoints (being built; see issue 8).
+//! The report (docs/report.md): JSON, CSV tables, the JSON export and the
+//! participation chart. Facilitators and admins get the organisers' view
+//! at any time; everyone else gets the public results while the
+//! conversation runs if `results_visible` is set, and always once it has
+//! closed.
 
-use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
 
+use super::conversation;
+use crate::domain::{Invalid, Millis};
+use crate::http::auth::Caller;
+use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::report::{self, export, Options, Report, View};
+use crate::store::ReportData;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/conversations/{slug}/report", get(json_report))
+        .route("/conversations/{slug}/report.csv", get(csv))
+        .route("/conversations/{slug}/export.json", get(export_json))
+        .route("/conversations/{slug}/report/chart.svg", get(chart))
+}
+
+/// The caller's view, the data and the report, or 403 when the results
+/// are not public yet.
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+) -> Result<(ReportData, Report), ApiError> {
+    let conversation = conversation(state, slug).await?;
+    let now = Millis::now();
+    let view = if caller.user().is_some() {
+        View::Organisers
+    } else if report::public_may_see(&conversation, now) {
+        View::Public
+    } else {
+        return Err(ApiError::Forbidden(
+            "the results of this conversation are published when it closes".into(),
+        ));
+    };
+    let data = state.store.report_data(conversation.id).await?;
+    let options = Options {
+        view,
+        min_group_size: state.settings.report.min_group_size as usize,
+        now,
+    };
+    tokio::task::spawn_blocking(move || {
+        let report = report::build(&data, &options);
+        (data, report)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
+}
+
+fn download(content_type: &'static str, filename: String, body: String) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    private(
+        (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+async fn json_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, report) = load(&state, &caller, &slug).await?;
+    Ok(private(Json(report).into_response()))
+}
+
+#[derive(Deserialize)]
+pub struct CsvQuery {
+    table: Option<String>,
+}
+
+async fn csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    Query(query): Query<CsvQuery>,
+) -> Result<Response, ApiError> {
+    let name = query.table.as_deref().unwrap_or("items");
+    let table = export::Table::parse(name).ok_or_else(|| {
+        Invalid::field(
+            "table",
+            format!("{name:?} is not one of {}", export::Table::ALL),
+        )
+    })?;
+    let (data, report) = load(&state, &caller, &slug).await?;
+    let body = export::csv(&data, &report, table);
+    Ok(download(
+        "text/csv; charset=utf-8",
+        format!("{}-{}.csv", report.conversation.slug, table.as_str()),
+        body,
+    ))
+}
+
+async fn export_json(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let (data, report) = load(&state, &caller, &slug).await?;
+    let body = serde_json::to_string_pretty(&export::json(&data, &report))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(download(
+        "application/json",
+        format!("{}-export.json", report.conversation.slug),
+        body,
+    ))
+}
+
+async fn chart(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, report) = load(&state, &caller, &slug).await?;
+    let svg = report::timeline::chart_svg(&report.conversation.title, &report.timeline);
+    Ok(private(
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            )],
+            svg,
+        )
+            .into_response(),
+    ))
 }
