@@ -74,6 +74,19 @@ enum UserCommand {
 enum ConversationCommand {
     /// Create or update a conversation from a TOML file.
     Import { file: PathBuf },
+    /// Write a conversation's report to stdout as CSV or JSON (docs/report.md).
+    Export {
+        slug: String,
+        #[arg(long, value_parser = ["csv", "json"], default_value = "json")]
+        format: String,
+        /// The CSV table.
+        #[arg(long, value_parser = ["items", "comments", "groups", "days"], default_value = "items")]
+        table: String,
+        /// `public`: what participants may see; `organisers`: also hidden
+        /// and pending items and moderation counts (never their text).
+        #[arg(long, value_parser = ["public", "organisers"], default_value = "public")]
+        view: String,
+    },
 }
 
 #[tokio::main]
@@ -153,6 +166,46 @@ async fn run() -> anyhow::Result<()> {
                 "{} conversation {slug}",
                 if created { "created" } else { "updated" }
             );
+            Ok(())
+        }
+        Command::Conversation {
+            command:
+                ConversationCommand::Export {
+                    slug,
+                    format,
+                    table,
+                    view,
+                },
+        } => {
+            use chorus::report::{self, export};
+            let store = store::connect(&settings.database_url, &settings.store).await?;
+            let found = store.conversation_by_slug(&slug).await;
+            let data = match found {
+                Ok(Some(c)) => store.report_data(c.id).await,
+                Ok(None) => Err(StoreError::NotFound("conversation")),
+                Err(e) => Err(e),
+            };
+            store.close().await;
+            let data = data.with_context(|| format!("reading conversation {slug:?}"))?;
+            let options = report::Options {
+                view: if view == "organisers" {
+                    report::View::Organisers
+                } else {
+                    report::View::Public
+                },
+                min_group_size: settings.report.min_group_size as usize,
+                now: chorus::domain::Millis::now(),
+            };
+            let report = report::build(&data, &options);
+            let text = if format == "csv" {
+                let table = export::Table::parse(&table).context("unknown table")?;
+                export::csv(&data, &report, table)
+            } else {
+                serde_json::to_string_pretty(&export::json(&data, &report))? + "\n"
+            };
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
             Ok(())
         }
     }
