@@ -14,23 +14,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGET="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p chorus -p loadtest
-LT="$TARGET/release/loadtest"
+# LOADTEST_BIN and BENCH_CHORUS_BIN point at binaries built elsewhere (no build then).
+if [ -z "${LOADTEST_BIN:-}" ] || [ -z "${BENCH_CHORUS_BIN:-}" ]; then
+  cargo build --release -p chorus -p loadtest
+fi
+LT="${LOADTEST_BIN:-$TARGET/release/loadtest}"
+CHORUS="${BENCH_CHORUS_BIN:-$TARGET/release/chorus}"
 JSON_DIR="$TARGET/benchmarks"
 mkdir -p "$JSON_DIR"
-DOC=docs/benchmarks.md
+DOC="${BENCH_DOC:-docs/benchmarks.md}"
 RESULTS="$(mktemp)"
 trap 'rm -f "$RESULTS"' EXIT
 
+# name -> scenario and arguments (the name only labels the JSON file).
 declare -A ARGS=(
-  [event-burst]="-n 10000 -r 2000 -d 30 --peer socketio,floor"
-  [comment-stream]="-n 2000 -r 50 -d 30"
-  [idle]="-n 10000 -d 30 --peer socketio,floor"
-  [ingest]="-n 256 -d 30 --database sqlite,postgres"
-  [fanout]="-n 10000 -r 2000 -d 15 --steps 1250,2500,5000,10000 --peer socketio,floor"
-  [cluster]="-n 10000 -r 2000 -d 30 --nodes 2 --peer socketio"
+  [event-burst]="event-burst -n 10000 -r 2000 -d 30 --peer socketio,floor"
+  [event-burst-1k]="event-burst -n 1000 -r 200 -d 30 --peer socketio,floor"
+  [comment-stream]="comment-stream -n 2000 -r 50 -d 30"
+  [idle]="idle -n 10000 -d 30 --peer socketio,floor"
+  [ingest]="ingest -n 256 -d 30 --database sqlite,postgres"
+  [fanout]="fanout -n 10000 -r 2000 -d 15 --steps 1250,2500,5000,10000 --peer socketio,floor"
+  [cluster]="cluster -n 10000 -r 2000 -d 30 --nodes 2 --peer socketio"
 )
-ORDER=(event-burst comment-stream idle ingest fanout cluster)
+ORDER=(event-burst event-burst-1k comment-stream idle ingest fanout cluster)
 if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
 
 {
@@ -40,12 +46,12 @@ if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
   echo
 } >"$RESULTS"
 
-for scenario in "${ORDER[@]}"; do
+for name in "${ORDER[@]}"; do
+  echo "== $name: loadtest ${ARGS[$name]}" >&2
   # shellcheck disable=SC2086
-  "$LT" "$scenario" ${ARGS[$scenario]} --quiet \
-    --chorus-bin "$TARGET/release/chorus" \
-    --json "$JSON_DIR/$scenario.json" --markdown "$RESULTS" ||
-    echo "($scenario: the exactness check failed, see above)" | tee -a "$RESULTS"
+  "$LT" ${ARGS[$name]} --quiet --chorus-bin "$CHORUS" \
+    --json "$JSON_DIR/$name.json" --markdown "$RESULTS" ||
+    printf '(%s: an exactness check failed; see Problems above)\n\n' "$name" >>"$RESULTS"
 done
 
 if [ -f "$DOC" ] && grep -q '<!-- results:begin -->' "$DOC"; then

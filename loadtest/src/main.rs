@@ -189,16 +189,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// The command as typed, without `--markdown FILE` (which says where, not what).
+/// The command as typed, without the options that only say where files are.
 fn command_line(args: &[String]) -> String {
+    const WHERE: [&str; 3] = ["--markdown", "--json", "--chorus-bin"];
     let mut words = vec!["loadtest".to_string()];
     let mut skip = false;
     for a in &args[1..] {
         if skip {
             skip = false;
-        } else if a == "--markdown" {
+        } else if WHERE.contains(&a.as_str()) {
             skip = true;
-        } else if !a.starts_with("--markdown=") {
+        } else if !WHERE.iter().any(|w| a.starts_with(&format!("{w}="))) {
             words.push(a.clone());
         }
     }

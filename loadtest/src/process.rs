@@ -30,6 +30,14 @@ pub async fn spawn(
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr))
         .kill_on_drop(true);
+    // If the load test itself is killed, its servers go with it.
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
     let pid = child.id().ok_or_else(|| anyhow!("process ended at once"))?;
     let stdout = child.stdout.take().expect("stdout is piped");

@@ -255,7 +255,7 @@ pub fn check_tallies(
     let unmatched: u64 = outcomes.iter().map(|o| o.unmatched).sum();
     if unmatched > 0 {
         report.problems.push(format!(
-            "{unmatched} tally versions were delivered that no acknowledged vote of ours produced"
+            "{unmatched} (vote, watcher) deliveries had no acknowledged vote to match (votes whose answer failed or timed out), so are not in the latency figures"
         ));
     }
     summarise_problems(report, outcomes);

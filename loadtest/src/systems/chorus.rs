@@ -83,6 +83,19 @@ fn http_client() -> anyhow::Result<Client> {
         .build()?)
 }
 
+/// A chorus command with only the load test's settings: `CHORUS_*` variables
+/// inherited from the caller's shell would change what is measured (and
+/// chorus refuses ones it does not know).
+fn chorus_command(bin: &PathBuf) -> Command {
+    let mut cmd = Command::new(bin);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("CHORUS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
 async fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
     let mut cmd = Command::new("psql");
     cmd.args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
@@ -142,11 +155,11 @@ impl Chorus {
     ) -> anyhow::Result<()> {
         let dir = self.dir.as_ref().expect("temp dir").path().to_path_buf();
         // Migrations first (ignored if the command does not exist), then the admin.
-        let mut migrate = Command::new(bin);
+        let mut migrate = chorus_command(bin);
         migrate.args(["migrate", "--database", db_url]);
         let _ = run_with_input(migrate, "").await;
         let password = random_token(32);
-        let mut add = Command::new(bin);
+        let mut add = chorus_command(bin);
         add.args([
             "user",
             "add",
@@ -160,7 +173,7 @@ impl Chorus {
             .await
             .context("creating the admin with `chorus user add`")?;
         for node in 0..nodes {
-            let mut cmd = Command::new(bin);
+            let mut cmd = chorus_command(bin);
             cmd.args(["serve", "--listen", "127.0.0.1:0", "--database", db_url]);
             if nodes > 1 {
                 cmd.args(["--redis", &opts.redis_url]);
