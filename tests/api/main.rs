@@ -11,6 +11,7 @@ mod crash;
 mod desk;
 mod live;
 mod live_resume;
+mod loadtest_smoke;
 mod participation;
 mod report;
 mod shutdown;
