@@ -1,0 +1,618 @@
+// The facilitator desk: /desk/{slug}. Every comment and idea arrives over the
+// live stream (subscribed as a facilitator), newest first, in three queues;
+// one key acts on the focused entry. Other facilitators' focus and actions
+// are shown next to each entry. User text only ever goes in via textContent.
+
+import { get, call, conv, seg, uuid, explain } from './api.js';
+import { Live } from './live.js';
+import { h, byId, Announcer } from './dom.js';
+import { fmt } from './tally.js';
+import { ago, when } from './time.js';
+import { ensureStaff } from './staff.js';
+
+const slug = decodeURIComponent(location.pathname.replace(/^\/desk\//, '').replace(/\/.*$/, ''));
+const API = conv(slug);
+const say = new Announcer(byId('announcer'));
+
+/** @type {any} */ let C = null;
+/** @type {string} */ let myName = '';
+/** @type {Map<string, any>} */ const items = new Map();
+/**
+ * Every comment and idea the desk knows.
+ * @type {Map<string, {kind: 'comment'|'idea', d: any, flagSeq: number, reviewSeq: number}>}
+ */
+const entries = new Map();
+/** @type {Map<string, HTMLElement>} */ const els = new Map();
+/** @type {Map<string, {who: string, action: string, reason: string}>} */ const actedBy = new Map();
+/** @type {Map<string, string|null>} */ const looking = new Map(); // facilitator -> comment id
+/** @type {Map<string, boolean>} */ const suspended = new Map(); // handle -> suspended
+let queue = 'review';
+/** @type {string|null} */ let current = null;
+/** @type {Live|null} */ let live = null;
+let auditSeq = 0;
+let auditTimer = 0;
+let auditBusy = false;
+let ready = false;
+
+const feed = byId('feed');
+const list = h('ol', { className: 'entries' });
+feed.append(list);
+
+// ------------------------------------------------------------------ queues
+
+/** @param {{kind: string, d: any, flagSeq: number, reviewSeq: number}} e */
+function needsReview(e) {
+  if (e.d.status === 'pending') return true;
+  return e.kind === 'comment' && e.d.flags > 0 && e.d.status === 'visible' && e.flagSeq > e.reviewSeq;
+}
+
+/** @param {string} q */
+function inQueue(q, /** @type {any} */ e) {
+  if (q === 'review') return needsReview(e);
+  if (q === 'hidden') return e.d.status === 'hidden';
+  return true;
+}
+
+const timeOf = (/** @type {any} */ e) => Date.parse(e.d.created_at) || 0;
+
+function counts() {
+  let r = 0, a = 0, hd = 0;
+  for (const e of entries.values()) {
+    a++;
+    if (needsReview(e)) r++;
+    if (e.d.status === 'hidden') hd++;
+  }
+  byId('n-review').textContent = fmt(r);
+  byId('n-all').textContent = fmt(a);
+  byId('n-hidden').textContent = fmt(hd);
+}
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; renderList(); });
+}
+
+function renderList() {
+  const hadFocus = feed.contains(document.activeElement) && document.activeElement?.classList.contains('entry');
+  const sel = [...entries.entries()].filter(([, e]) => inQueue(queue, e));
+  sel.sort((x, y) => (timeOf(x[1]) - timeOf(y[1])) || ((x[1].d.seq || 0) - (y[1].d.seq || 0)));
+  if (queue !== 'review') sel.reverse(); // newest first; review is oldest first
+  const ids = sel.map(([id]) => id);
+  // Where focus goes when the current entry leaves this queue: its neighbour.
+  if (current && !ids.includes(current)) {
+    const old = [...list.children].map((c) => /** @type {HTMLElement} */ (c).dataset.id);
+    const at = old.indexOf(current);
+    let next = null;
+    for (let i = at + 1; i < old.length && !next; i++) if (ids.includes(old[i] || '')) next = old[i];
+    for (let i = at - 1; i >= 0 && !next; i--) if (ids.includes(old[i] || '')) next = old[i];
+    current = next || ids[0] || null;
+  }
+  if (!current && ids.length) current = ids[0];
+  const nodes = ids.map((id) => { const el = els.get(id) || renderEntry(id); el.tabIndex = id === current ? 0 : -1; return el; });
+  // Move only what must move, so the focused element keeps its focus.
+  nodes.forEach((n, i) => { if (list.children[i] !== n) list.insertBefore(n, list.children[i] || null); });
+  while (list.children.length > nodes.length) list.lastElementChild?.remove();
+  byId('empty').hidden = ids.length > 0;
+  counts();
+  if (hadFocus && current && document.activeElement !== els.get(current)) els.get(current)?.focus();
+  renderCurrent();
+}
+
+// ------------------------------------------------------------------ entries
+
+/** @param {string} id */
+function renderEntry(id) {
+  const e = entries.get(id);
+  let el = els.get(id);
+  if (!el) {
+    el = h('li', { className: 'entry', attrs: { 'data-id': id, tabindex: '-1' } });
+    els.set(id, el);
+  }
+  if (!e) return el;
+  const d = e.d;
+  const item = e.kind === 'comment' ? items.get(d.item_id) : d;
+  const kind = e.kind === 'idea' ? 'Idea' : d.parent_id ? 'Reply' : 'Comment';
+  const badges = [];
+  if (d.status === 'pending') badges.push(h('span', { className: 'badge b-pending', text: 'Waiting for review' }));
+  else if (d.status === 'hidden') badges.push(h('span', { className: 'badge b-hidden', text: 'Hidden' + (d.hidden_reason ? ': ' + d.hidden_reason : '') }));
+  else badges.push(h('span', { className: 'badge b-visible', text: 'Public' }));
+  if (d.pinned) badges.push(h('span', { className: 'badge b-pinned', text: 'Pinned' }));
+  if (d.flags > 0) badges.push(h('span', { className: 'badge b-flag', text: d.flags === 1 ? '1 flag' : d.flags + ' flags' }));
+  if (d.handle && suspended.get(d.handle)) badges.push(h('span', { className: 'badge b-hidden', text: 'Author suspended' }));
+  const others = [];
+  for (const [who, cid] of looking) if (cid === id && who !== myName) others.push(who);
+  const acted = actedBy.get(id);
+  el.dataset.status = d.status;
+  el.classList.toggle('flagged', d.flags > 0);
+  el.replaceChildren(...[
+    h('p', { className: 'meta' }, [
+      h('span', { className: 'kind', text: kind }), ' ',
+      e.kind === 'comment' ? h('span', { className: 'on', text: 'on “' + (item ? item.title : 'a removed item') + '”' }) : null, ' ',
+      h('span', { className: 'handle', text: d.handle || 'organisers' }), ' ',
+      h('time', { text: ago(d.created_at), attrs: { datetime: d.created_at, title: when(d.created_at) } }),
+    ]),
+    e.kind === 'idea' ? h('p', { className: 'title', text: d.title }) : null,
+    h('p', { className: 'text', text: d.body || '' }),
+    h('p', { className: 'badges' }, badges),
+    others.length ? h('p', { className: 'looking', text: others.join(', ') + (others.length === 1 ? ' is' : ' are') + ' looking at this' }) : null,
+    acted ? h('p', { className: 'acted', text: actionText(acted.action) + ' by ' + acted.who + (acted.reason ? ' (' + acted.reason + ')' : '') }) : null,
+  ].filter((x) => x != null));
+  return el;
+}
+
+/** @param {string} a */
+function actionText(a) {
+  return ({ hide: 'Hidden', restore: 'Restored', approve: 'Approved', pin: 'Pinned', unpin: 'Unpinned', edit: 'Edited',
+    hide_all: 'Hidden (with everything by its author)', suspend: 'Author suspended', unsuspend: 'Author reinstated' })[a] || a;
+}
+
+/** @param {string} id */
+function rerender(id) {
+  if (els.has(id)) renderEntry(id);
+}
+
+/** @param {'comment'|'idea'} kind @param {any} d */
+function upsert(kind, d) {
+  const e = entries.get(d.id);
+  const isNew = !e;
+  if (e) e.d = Object.assign({}, e.d, d);
+  else entries.set(d.id, { kind, d, flagSeq: 0, reviewSeq: 0 });
+  rerender(d.id);
+  scheduleRender();
+  return isNew;
+}
+
+// ------------------------------------------------------------------ current entry and focus sharing
+
+let focusTimer = 0;
+/** @param {string|null} id */
+function setCurrent(id) {
+  if (current === id) { renderCurrent(); return; }
+  const prev = current;
+  current = id;
+  if (prev) { const p = els.get(prev); if (p) p.tabIndex = -1; }
+  if (id) { const n = els.get(id); if (n) n.tabIndex = 0; }
+  renderCurrent();
+  clearTimeout(focusTimer);
+  focusTimer = setTimeout(() => {
+    const e = current ? entries.get(current) : null;
+    live?.send({ type: 'focus', comment_id: e && e.kind === 'comment' ? current : null });
+  }, 120);
+}
+
+function renderCurrent() {
+  const e = current ? entries.get(current) : null;
+  const cur = byId('current');
+  const btns = /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('#buttons button'));
+  if (!e) {
+    cur.textContent = 'Focus an entry in the list to act on it.';
+    btns.forEach((b) => { b.disabled = true; });
+    return;
+  }
+  const d = e.d;
+  cur.textContent = (e.kind === 'idea' ? 'Idea: ' + d.title : 'Comment by ' + d.handle + ': ' + d.body).slice(0, 140);
+  const isC = e.kind === 'comment';
+  const allowed = {
+    hide: d.status !== 'hidden', restore: d.status === 'hidden', approve: d.status === 'pending' || (isC && needsReview(e)),
+    pin: isC && d.status === 'visible', edit: isC, hide_all: isC, suspend: isC,
+  };
+  btns.forEach((b) => {
+    const a = /** @type {keyof typeof allowed} */ (b.dataset.act || '');
+    b.disabled = !allowed[a];
+    if (a === 'pin') b.firstChild && (b.firstChild.textContent = d.pinned ? 'Unpin ' : 'Pin ');
+    if (a === 'suspend') b.firstChild && (b.firstChild.textContent = suspended.get(d.handle) ? 'Reinstate author ' : 'Suspend author ');
+  });
+}
+
+// ------------------------------------------------------------------ actions
+
+const actMsg = byId('act-msg');
+/** @param {string} text @param {boolean} [bad] */
+function msg(text, bad) { actMsg.textContent = text; actMsg.classList.toggle('bad', !!bad); }
+
+/** @param {string} id @param {string} action @param {string} [reason] */
+async function moderate(id, action, reason) {
+  const e = entries.get(id);
+  if (!e) return;
+  const body = /** @type {any} */ ({ request_id: uuid(), action });
+  if (reason) body.reason = reason;
+  try {
+    if (e.kind === 'idea') {
+      const r = await call('POST', API + '/items/' + seg(id) + '/moderation', body);
+      const it = r && (r.item || r);
+      if (it && it.id) upsert('idea', it);
+    } else {
+      const r = await call('POST', API + '/comments/' + seg(id) + '/moderation', body);
+      const c = r && (r.comment || r);
+      if (c && c.id) upsert('comment', c);
+      if (action === 'approve' || action === 'restore') e.reviewSeq = Math.max(e.reviewSeq, e.flagSeq);
+    }
+    actedBy.set(id, { who: myName, action, reason: reason || '' });
+    rerender(id);
+    scheduleRender();
+    msg(actionText(action) + '.');
+    say.say(actionText(action) + '.');
+  } catch (err) {
+    msg(explain(/** @type {any} */ (err), 'The action'), true);
+  }
+}
+
+/** @param {string} id @param {string} action @param {string} [reason] */
+async function author(id, action, reason) {
+  const body = /** @type {any} */ ({ request_id: uuid(), action });
+  if (reason) body.reason = reason;
+  try {
+    const r = await call('POST', API + '/comments/' + seg(id) + '/author', body);
+    if (r && r.comment) upsert('comment', r.comment);
+    const e = entries.get(id);
+    if (e && action !== 'hide_all') suspended.set(e.d.handle, action === 'suspend');
+    actedBy.set(id, { who: myName, action, reason: reason || '' });
+    for (const [cid, x] of entries) if (x.d.handle === e?.d.handle) rerender(cid);
+    scheduleRender();
+    const t = action === 'hide_all' ? 'Hid ' + (r && typeof r.events === 'number' ? r.events : 'every') + ' comment(s) by this participant.' : actionText(action) + '.';
+    msg(t);
+    say.say(t);
+  } catch (err) {
+    msg(explain(/** @type {any} */ (err), 'The action'), true);
+  }
+}
+
+let reasonFor = /** @type {{id: string, action: string}|null} */ (null);
+const reasonForm = /** @type {HTMLFormElement} */ (byId('reason-form'));
+const editForm = /** @type {HTMLFormElement} */ (byId('edit-form'));
+
+/** @param {string} action */
+function act(action) {
+  const id = current;
+  const e = id ? entries.get(id) : null;
+  if (!id || !e) return;
+  const btn = /** @type {HTMLButtonElement|null} */ (document.querySelector('#buttons button[data-act="' + action + '"]'));
+  if (btn && btn.disabled) { msg('That does not apply to this entry.', true); return; }
+  editForm.hidden = true;
+  reasonForm.hidden = true;
+  if (action === 'hide' || action === 'hide_all') {
+    reasonFor = { id, action };
+    byId('reason-h').textContent = action === 'hide' ? 'Why hide it?' : 'Why hide everything by this participant?';
+    byId('reason-ok').textContent = action === 'hide' ? 'Hide' : 'Hide all';
+    reasonForm.hidden = false;
+    byId('reason').focus();
+  } else if (action === 'edit') {
+    /** @type {HTMLTextAreaElement} */ (byId('edit-body')).value = e.d.body;
+    editForm.dataset.id = id;
+    editForm.hidden = false;
+    byId('edit-body').focus();
+  } else if (action === 'pin') {
+    moderate(id, e.d.pinned ? 'unpin' : 'pin');
+  } else if (action === 'suspend') {
+    author(id, suspended.get(e.d.handle) ? 'unsuspend' : 'suspend');
+  } else {
+    moderate(id, action);
+  }
+}
+
+function backToFeed() {
+  const el = current ? els.get(current) : null;
+  if (el && el.isConnected) el.focus(); else list.querySelector('.entry')?.focus();
+}
+
+reasonForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  if (!reasonFor) return;
+  const sel = /** @type {HTMLSelectElement} */ (byId('reason'));
+  const free = /** @type {HTMLInputElement} */ (byId('reason-text')).value.trim();
+  const reason = free || sel.value;
+  if (!reason) { msg('Please give a reason.', true); byId('reason-text').focus(); return; }
+  const { id, action } = reasonFor;
+  reasonFor = null;
+  reasonForm.hidden = true;
+  /** @type {HTMLInputElement} */ (byId('reason-text')).value = '';
+  backToFeed();
+  if (action === 'hide') moderate(id, 'hide', reason); else author(id, 'hide_all', reason);
+});
+// Enter on the reason list hides at once (the select would otherwise swallow it).
+byId('reason').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') { ev.preventDefault(); reasonForm.requestSubmit(); }
+});
+for (const [form, cancel] of [[reasonForm, 'reason-cancel'], [editForm, 'edit-cancel']]) {
+  const close = () => { /** @type {HTMLElement} */ (form).hidden = true; reasonFor = null; backToFeed(); };
+  byId(/** @type {string} */ (cancel)).addEventListener('click', close);
+  /** @type {HTMLElement} */ (form).addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.preventDefault(); close(); } });
+}
+editForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const id = editForm.dataset.id || '';
+  const body = /** @type {HTMLTextAreaElement} */ (byId('edit-body')).value;
+  try {
+    const r = await call('POST', API + '/comments/' + seg(id) + '/edit', { request_id: uuid(), body });
+    const c = r && (r.comment || r);
+    if (c && c.id) upsert('comment', c);
+    actedBy.set(id, { who: myName, action: 'edit', reason: '' });
+    rerender(id);
+    editForm.hidden = true;
+    msg('Edited.');
+    backToFeed();
+  } catch (err) {
+    msg(explain(/** @type {any} */ (err), 'The edit'), true);
+  }
+});
+
+byId('buttons').addEventListener('click', (ev) => {
+  const b = /** @type {HTMLElement} */ (ev.target).closest('button');
+  if (b && b.dataset.act) act(b.dataset.act);
+});
+
+const KEYS = /** @type {Record<string, string>} */ ({ h: 'hide', r: 'restore', a: 'approve', p: 'pin', e: 'edit', x: 'hide_all', s: 'suspend' });
+feed.addEventListener('keydown', (ev) => {
+  const el = /** @type {HTMLElement} */ (ev.target).closest('.entry');
+  if (!el || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const all = /** @type {HTMLElement[]} */ ([...list.children]);
+  const i = all.indexOf(/** @type {HTMLElement} */ (el));
+  let to = -1;
+  if (ev.key === 'ArrowDown' || ev.key === 'j') to = Math.min(all.length - 1, i + 1);
+  else if (ev.key === 'ArrowUp' || ev.key === 'k') to = Math.max(0, i - 1);
+  else if (ev.key === 'Home') to = 0;
+  else if (ev.key === 'End') to = all.length - 1;
+  else if (KEYS[ev.key.toLowerCase()]) { ev.preventDefault(); act(KEYS[ev.key.toLowerCase()]); return; }
+  else return;
+  ev.preventDefault();
+  all[to]?.focus();
+});
+feed.addEventListener('focusin', (ev) => {
+  const el = /** @type {HTMLElement} */ (ev.target).closest('.entry');
+  if (el) setCurrent(/** @type {HTMLElement} */ (el).dataset.id || null);
+});
+feed.addEventListener('click', (ev) => {
+  const el = /** @type {HTMLElement} */ (ev.target).closest('.entry');
+  if (el) /** @type {HTMLElement} */ (el).focus();
+});
+
+// Tabs: arrow keys move between them (WAI-ARIA tabs pattern).
+const tabs = /** @type {HTMLButtonElement[]} */ ([...document.querySelectorAll('[role="tab"]')]);
+/** @param {HTMLButtonElement} t */
+function selectTab(t) {
+  for (const x of tabs) { const on = x === t; x.setAttribute('aria-selected', String(on)); x.tabIndex = on ? 0 : -1; }
+  feed.setAttribute('aria-labelledby', t.id);
+  queue = t.dataset.queue || 'all';
+  current = null;
+  renderList();
+}
+for (const t of tabs) {
+  t.addEventListener('click', () => selectTab(t));
+  t.addEventListener('keydown', (ev) => {
+    const i = tabs.indexOf(t);
+    let n = -1;
+    if (ev.key === 'ArrowRight') n = (i + 1) % tabs.length;
+    else if (ev.key === 'ArrowLeft') n = (i + tabs.length - 1) % tabs.length;
+    if (n < 0) return;
+    ev.preventDefault();
+    tabs[n].focus();
+    selectTab(tabs[n]);
+  });
+}
+
+// ------------------------------------------------------------------ live events
+
+/** @param {any} m */
+function onEvent(m) {
+  switch (m.type) {
+    case 'comment': {
+      const isNew = upsert('comment', m.comment);
+      if (isNew && ready) say.say('New ' + (m.comment.status === 'pending' ? 'comment waiting for review' : 'comment') + '.');
+      break;
+    }
+    case 'comment_removed': {
+      const e = entries.get(m.id);
+      if (e) { e.d.status = 'hidden'; rerender(m.id); scheduleRender(); }
+      break;
+    }
+    case 'item':
+      items.set(m.item.id, m.item);
+      if (m.item.kind === 'idea') {
+        const isNew = upsert('idea', m.item);
+        if (isNew && ready) say.say('New idea.');
+      } else fillItems();
+      break;
+    case 'item_removed': {
+      const e = entries.get(m.id);
+      if (e) { e.d.status = 'hidden'; rerender(m.id); scheduleRender(); }
+      break;
+    }
+    case 'flag': {
+      const e = entries.get(m.flag.comment_id);
+      if (e) { e.d.flags = m.flag.flags; e.flagSeq = m.seq; rerender(m.flag.comment_id); scheduleRender(); }
+      break;
+    }
+    case 'participant':
+      suspended.set(m.participant.handle, !!m.participant.suspended);
+      for (const [id, e] of entries) if (e.d.handle === m.participant.handle) rerender(id);
+      renderCurrent();
+      break;
+    case 'conversation':
+      setConversation(m.conversation);
+      break;
+    case 'focus': {
+      const prev = looking.get(m.who);
+      looking.set(m.who, m.comment_id || null);
+      if (prev) rerender(prev);
+      if (m.comment_id) rerender(m.comment_id);
+      return;
+    }
+    default:
+      return;
+  }
+  scheduleAudit();
+}
+
+// ------------------------------------------------------------------ audit log
+
+function scheduleAudit() {
+  clearTimeout(auditTimer);
+  auditTimer = setTimeout(loadAudit, 150);
+}
+
+async function loadAudit() {
+  if (auditBusy) { scheduleAudit(); return; }
+  auditBusy = true;
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = await get(API + '/events?after=' + auditSeq + '&limit=500');
+      const evs = (r && r.events) || [];
+      for (const ev of evs) applyAudit(ev);
+      if (!evs.length || evs.length < 500) break;
+    }
+  } catch (e) { /* the log catches up on the next event */ }
+  finally { auditBusy = false; }
+}
+
+const auditBody = byId('audit');
+/** @param {any} ev */
+function applyAudit(ev) {
+  if (ev.seq <= auditSeq) return;
+  auditSeq = ev.seq;
+  const d = ev.data || {};
+  const kind = d.kind || '';
+  const action = d.action || '';
+  const target = d.comment || d.item || null;
+  const targetId = (target && target.id) || d.comment_id || (d.flag && d.flag.comment_id) || null;
+  let what = kind + (action ? ' ' + action : '');
+  let reason = d.reason || (target && action === 'hide' ? target.hidden_reason : '') || '';
+  if (kind === 'comment' && target) what = (action === 'created' ? 'commented' : actionText(action).toLowerCase()) + ': “' + String(target.body).slice(0, 80) + '”';
+  else if (kind === 'item' && target) what = (action === 'created' ? 'added ' + (target.kind || 'item') : actionText(action).toLowerCase() + ' ' + (target.kind || 'item')) + ': “' + String(target.title).slice(0, 80) + '”';
+  else if (kind === 'flag') what = 'flagged a comment';
+  else if (kind === 'conversation') what = 'changed the conversation';
+  else if (kind === 'participant') what = (d.participant && d.participant.suspended ? 'suspended ' : 'reinstated ') + (d.participant ? d.participant.handle : 'a participant');
+  if (kind === 'flag' && d.flag) reason = d.flag.reason || reason;
+  if (targetId && entries.has(targetId)) {
+    const e = /** @type {any} */ (entries.get(targetId));
+    if (kind === 'flag') e.flagSeq = Math.max(e.flagSeq, ev.seq);
+    else if (action === 'approve' || action === 'restore' || action === 'hide') e.reviewSeq = Math.max(e.reviewSeq, ev.seq);
+    if ((kind === 'comment' || kind === 'item') && action && action !== 'created') actedBy.set(targetId, { who: ev.actor, action, reason: action === 'hide' ? reason : '' });
+    rerender(targetId);
+    scheduleRender();
+  }
+  const row = h('tr', {}, [
+    h('td', {}, [h('time', { text: when(ev.created_at), attrs: { datetime: ev.created_at } })]),
+    h('td', { text: ev.actor || '' }),
+    h('td', { text: what }),
+    h('td', { text: reason }),
+  ]);
+  auditBody.prepend(row);
+  while (auditBody.children.length > 300) auditBody.lastElementChild?.remove();
+}
+
+// ------------------------------------------------------------------ conversation tools
+
+function fillItems() {
+  const sel = /** @type {HTMLSelectElement} */ (byId('display-item'));
+  const keep = sel.value || (C && C.display && C.display.item_id) || '';
+  const pledges = [...items.values()].filter((i) => i.kind === 'pledge' && i.status === 'visible').sort((a, b) => a.position - b.position);
+  sel.replaceChildren(...pledges.map((p) => h('option', { text: p.title, attrs: { value: p.id } })));
+  if (keep) sel.value = keep;
+}
+
+/** @param {any} c */
+function setConversation(c) {
+  C = c;
+  byId('title').textContent = 'Desk: ' + c.title;
+  document.title = 'Desk: ' + c.title + ' · chorus';
+  const d = c.display || { mode: 'all', item_id: null };
+  const mode = /** @type {HTMLSelectElement} */ (byId('display-mode'));
+  if (document.activeElement !== mode) mode.value = d.mode;
+  if (d.item_id) /** @type {HTMLSelectElement} */ (byId('display-item')).value = d.item_id;
+  byId('display-item-field').hidden = mode.value !== 'focus';
+  byId('display-msg').textContent = 'Screens now show: ' + ({ all: 'all pledges', focus: 'one pledge in focus', comments: 'the comments wall' })[/** @type {'all'} */ (d.mode)] + '.';
+}
+
+byId('display-mode').addEventListener('change', () => {
+  byId('display-item-field').hidden = /** @type {HTMLSelectElement} */ (byId('display-mode')).value !== 'focus';
+});
+byId('display-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const mode = /** @type {HTMLSelectElement} */ (byId('display-mode')).value;
+  const item_id = mode === 'focus' ? /** @type {HTMLSelectElement} */ (byId('display-item')).value || null : null;
+  try {
+    const r = await call('PATCH', API, { display: { mode, item_id } });
+    if (r && r.conversation) setConversation(r.conversation);
+  } catch (err) {
+    byId('display-msg').textContent = explain(/** @type {any} */ (err), 'Switching screens');
+  }
+});
+
+byId('words-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const words = /** @type {HTMLTextAreaElement} */ (byId('words')).value.split('\n').map((w) => w.trim()).filter(Boolean);
+  try {
+    const r = await call('PATCH', API, { word_list: words });
+    if (r && Array.isArray(r.word_list)) /** @type {HTMLTextAreaElement} */ (byId('words')).value = r.word_list.join('\n');
+    byId('words-msg').textContent = 'Saved: ' + (words.length ? words.length + ' word(s) or phrase(s).' : 'the list is empty.');
+  } catch (err) {
+    byId('words-msg').textContent = explain(/** @type {any} */ (err), 'The word list');
+  }
+});
+
+byId('make-token').addEventListener('click', async () => {
+  const out = byId('token-out');
+  try {
+    const r = await call('POST', API + '/display-tokens', {});
+    const url = location.origin + r.url;
+    out.replaceChildren('Open this on the event screen: ', h('a', { text: url, attrs: { href: r.url, target: '_blank', rel: 'noopener' } }));
+  } catch (err) {
+    out.textContent = explain(/** @type {any} */ (err), 'Creating a display link');
+  }
+});
+
+// ------------------------------------------------------------------ start
+
+async function snapshotAndComments() {
+  const snap = await get(API);
+  C = snap.conversation;
+  items.clear();
+  for (const it of snap.items) {
+    items.set(it.id, it);
+    if (it.kind === 'idea') upsert('idea', it);
+  }
+  /** @type {HTMLTextAreaElement} */ (byId('words')).value = (snap.word_list || []).join('\n');
+  const all = await get(API + '/moderation/comments?status=all');
+  for (const c of (all && all.comments) || []) upsert('comment', c);
+  fillItems();
+  setConversation(C);
+  return snap.seq;
+}
+
+async function main() {
+  /** @type {HTMLAnchorElement} */ (byId('csv')).href = API + '/events.csv';
+  const user = await ensureStaff('facilitator');
+  if (!user) return;
+  myName = user.name;
+  byId('who').textContent = 'Logged in as ' + user.name;
+  byId('desk').hidden = false;
+  let seq;
+  try {
+    seq = await snapshotAndComments();
+  } catch (err) {
+    byId('title').textContent = explain(/** @type {any} */ (err), 'Loading the conversation');
+    return;
+  }
+  auditSeq = Math.max(0, seq - 2000);
+  await loadAudit();
+  renderList();
+  const conn = byId('conn');
+  live = new Live({
+    slug, since: seq, as: 'facilitator', onEvent,
+    onState: (s) => { conn.dataset.state = s; conn.textContent = ({ connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline', forbidden: 'Not allowed', stopped: 'Stopped' })[s]; },
+    onResync: async () => { const s = await snapshotAndComments(); scheduleAudit(); return s; },
+    onPresence: (p) => { byId('presence').textContent = fmt(p.participants || 0) + ' taking part, ' + fmt(p.facilitators || 0) + ' facilitator(s), ' + fmt(p.displays || 0) + ' screen(s)'; },
+    onSubscribed: () => { if (current) setCurrentSend(); },
+  }).start();
+  ready = true;
+  document.body.classList.add('ready');
+}
+
+function setCurrentSend() {
+  const e = current ? entries.get(current) : null;
+  live?.send({ type: 'focus', comment_id: e && e.kind === 'comment' ? current : null });
+}
+
+main();
