@@ -396,3 +396,223 @@ pub fn public_may_see(conversation: &crate::domain::Conversation, now: Millis) -
         ConversationState::Upcoming => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domain::{
+        Choice, Conversation, DisplayMode, Event, EventData, Item, Moderation, ProfileQuestion,
+        SignupMode, Tally,
+    };
+    use crate::store::{ReportParticipant, ReportVote};
+
+    const DAY: i64 = 86_400_000;
+    const HOUR: i64 = 3_600_000;
+    /// 2026-11-16 00:00 UTC.
+    const D0: i64 = 20_773 * DAY;
+
+    fn conversation(closes_at: i64) -> Conversation {
+        Conversation {
+            id: Uuid::nil(),
+            slug: "talk".into(),
+            title: "Talk".into(),
+            introduction: String::new(),
+            opens_at: Millis(D0 + 9 * HOUR),
+            closes_at: Millis(closes_at),
+            signup_mode: SignupMode::Open,
+            access_code: None,
+            moderation: Moderation::Post,
+            ideas_need_approval: false,
+            profile_questions: ProfileQuestion::defaults(),
+            results_visible: true,
+            word_list: Vec::new(),
+            display: DisplayMode::default(),
+        }
+    }
+
+    fn comment(item: Uuid, status: CommentStatus, at: i64, seq: i64) -> (Comment, Uuid) {
+        let c = Comment {
+            id: Uuid::new_v4(),
+            item_id: item,
+            parent_id: None,
+            handle: "Amber Heron".into(),
+            body: "Some words here".into(),
+            status,
+            pinned: false,
+            hidden_reason: None,
+            up: 0,
+            up_version: 0,
+            flags: 0,
+            seq,
+            created_at: Millis(at),
+        };
+        (c, Uuid::new_v4())
+    }
+
+    fn event(seq: i64, action: &str, closes_at: i64, at: i64) -> Event {
+        Event {
+            conversation_id: Uuid::nil(),
+            seq,
+            actor: "ada".into(),
+            data: EventData::Conversation {
+                action: action.into(),
+                conversation: conversation(closes_at),
+            },
+            created_at: Millis(at),
+        }
+    }
+
+    /// Activity on known days around an extension on day 2 at noon.
+    fn data() -> ReportData {
+        let original = D0 + 3 * DAY + 17 * HOUR;
+        let extended = D0 + 5 * DAY + 17 * HOUR;
+        let pledge = Item {
+            id: Uuid::new_v4(),
+            conversation_id: Uuid::nil(),
+            kind: ItemKind::Pledge,
+            title: "Pledge".into(),
+            body: String::new(),
+            status: ItemStatus::Visible,
+            position: 1,
+            handle: None,
+            tally: Tally::default(),
+            comments: 0,
+            created_at: Millis(D0),
+        };
+        let hidden_idea = Item {
+            id: Uuid::new_v4(),
+            kind: ItemKind::Idea,
+            status: ItemStatus::Hidden,
+            title: "Hidden idea".into(),
+            ..pledge.clone()
+        };
+        let person = |at: i64| ReportParticipant {
+            id: Uuid::new_v4(),
+            profile: BTreeMap::new(),
+            created_at: Millis(at),
+        };
+        let participants = vec![
+            person(D0 + 10 * HOUR),
+            person(D0 + 11 * HOUR),
+            person(D0 + DAY + HOUR),
+            person(D0 + 3 * DAY + HOUR),
+        ];
+        let vote = |p: usize, item: Uuid, at: i64, choice| ReportVote {
+            participant_id: participants[p].id,
+            item_id: item,
+            choice,
+            at: Millis(at),
+        };
+        let votes = vec![
+            vote(0, pledge.id, D0 + DAY + 2 * HOUR, Choice::Strong),
+            vote(1, pledge.id, D0 + DAY + 3 * HOUR, Choice::Strong),
+            vote(2, pledge.id, D0 + DAY + 4 * HOUR, Choice::Wrong),
+            vote(3, pledge.id, D0 + 3 * DAY + 2 * HOUR, Choice::Strong),
+            vote(0, hidden_idea.id, D0 + 3 * DAY + 3 * HOUR, Choice::Strong),
+        ];
+        ReportData {
+            conversation: conversation(extended),
+            items: vec![pledge.clone(), hidden_idea],
+            votes,
+            comments: vec![
+                comment(pledge.id, CommentStatus::Visible, D0 + 12 * HOUR, 1),
+                comment(pledge.id, CommentStatus::Hidden, D0 + 3 * DAY + 5 * HOUR, 2),
+            ],
+            conversation_events: vec![
+                event(3, "update", original, D0 + 10 * HOUR),
+                event(4, "extend", extended, D0 + 2 * DAY + 12 * HOUR),
+            ],
+            display_days: vec![D0 / DAY + 1],
+            participants,
+        }
+    }
+
+    fn options(view: View) -> Options {
+        Options {
+            view,
+            min_group_size: 5,
+            now: Millis(D0 + 4 * DAY + 12 * HOUR),
+        }
+    }
+
+    #[test]
+    fn days_extension_and_before_after_are_counted_by_construction() {
+        let data = data();
+        let r = build(&data, &options(View::Public));
+        let t = &r.timeline;
+        let per_day: Vec<(&str, i64, i64, i64, bool, bool)> = t
+            .days
+            .iter()
+            .map(|d| {
+                (
+                    d.date.as_str(),
+                    d.signups,
+                    d.votes,
+                    d.comments,
+                    d.display,
+                    d.extended,
+                )
+            })
+            .collect();
+        assert_eq!(
+            per_day,
+            [
+                ("2026-11-16", 2, 0, 1, false, false),
+                ("2026-11-17", 1, 3, 0, true, false),
+                ("2026-11-18", 0, 0, 0, false, true),
+                ("2026-11-19", 1, 1, 0, false, false),
+                ("2026-11-20", 0, 0, 0, false, false),
+            ],
+            "public: the hidden idea's vote and the hidden comment are left out"
+        );
+        assert_eq!(t.display_days, ["2026-11-17"]);
+        assert_eq!(t.extensions.len(), 1);
+        assert_eq!(t.extensions[0].from, Some(Millis(D0 + 3 * DAY + 17 * HOUR)));
+        assert_eq!(t.extensions[0].to, Millis(D0 + 5 * DAY + 17 * HOUR));
+        let c = t.comparison.as_ref().unwrap();
+        assert_eq!(
+            (c.before.signups, c.before.votes, c.before.comments),
+            (3, 3, 1)
+        );
+        assert_eq!(
+            (c.after.signups, c.after.votes, c.after.comments),
+            (1, 1, 0)
+        );
+        assert!((c.before.days - 2.125).abs() < 1e-9, "{}", c.before.days);
+        assert!((c.after.days - 2.0).abs() < 1e-9, "{}", c.after.days);
+        assert!((c.before.votes_per_day - 3.0 / 2.125).abs() < 1e-9);
+
+        let svg = timeline::chart_svg("Talk <&>", t);
+        assert!(svg.contains("Talk &lt;&amp;&gt;"));
+        assert_eq!(svg.matches("class=\"bar\"").count(), 3 * 5);
+        assert_eq!(svg.matches("class=\"event-day\"").count(), 3);
+        assert_eq!(svg.matches("class=\"extension\"").count(), 3);
+
+        let full = build(&data, &options(View::Organisers));
+        let c = full.timeline.comparison.as_ref().unwrap();
+        assert_eq!(
+            (c.after.votes, c.after.comments),
+            (2, 1),
+            "organisers count everything"
+        );
+        assert_eq!(full.items.len(), 2);
+        assert_eq!(full.totals.hidden_comments, Some(1));
+        assert_eq!(r.items.len(), 1);
+        assert_eq!(r.totals.hidden_comments, None);
+        assert_eq!((r.items[0].strong, r.items[0].wrong), (3, 1));
+    }
+
+    #[test]
+    fn results_are_public_live_when_visible_and_always_after_closing() {
+        let mut c = conversation(D0 + 3 * DAY);
+        let open = Millis(D0 + DAY);
+        let closed = Millis(D0 + 4 * DAY);
+        assert!(public_may_see(&c, open));
+        assert!(!public_may_see(&c, Millis(D0)), "not before opening");
+        c.results_visible = false;
+        assert!(!public_may_see(&c, open));
+        assert!(public_may_see(&c, closed));
+    }
+}
