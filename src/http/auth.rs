@@ -78,6 +78,8 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 pub struct Caller {
     pub session: Option<Session>,
     pub ip: IpAddr,
+    /// The token's hash, so login and logout can drop the cached session.
+    pub token_hash: Option<Vec<u8>>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -86,10 +88,27 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let ip = client_ip(parts, state.settings.trust_forwarded_for);
         let session = match cookie_token(&parts.headers) {
-            Some(token) => state.store.session(&hash_token(&token)).await?,
+            Some(token) => {
+                let hash = hash_token(&token);
+                match state.sessions.get(&hash) {
+                    Some(session) => Some(session),
+                    None => {
+                        let session = state.store.session(&hash).await?;
+                        if let Some(session) = &session {
+                            state.sessions.insert(hash, session.clone());
+                        }
+                        session
+                    }
+                }
+            }
             None => None,
         };
-        Ok(Caller { session, ip })
+        let token_hash = cookie_token(&parts.headers).map(|t| hash_token(&t));
+        Ok(Caller {
+            session,
+            ip,
+            token_hash,
+        })
     }
 }
 
@@ -147,11 +166,19 @@ impl Caller {
         let session = self.session.as_ref().ok_or_else(|| {
             ApiError::Unauthenticated("sign up to this conversation first".into())
         })?;
-        state
+        let key = (conversation.id, session.id);
+        if let Some(participant) = state.participants.get(&key) {
+            return Ok(participant);
+        }
+        let participant = state
             .store
             .participant(conversation.id, session.id)
             .await?
-            .ok_or_else(|| ApiError::Unauthenticated("sign up to this conversation first".into()))
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("sign up to this conversation first".into())
+            })?;
+        state.participants.insert(key, participant.clone());
+        Ok(participant)
     }
 
     /// This caller's session, creating one (and a cookie to set) if needed.

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod error;
 pub mod json;
@@ -48,6 +49,12 @@ pub struct Shared {
     /// Tracks every WebSocket task, which axum's graceful shutdown does not wait for.
     pub connection_tasks: TaskTracker,
     pub metrics: PrometheusHandle,
+    /// Conversations by slug, for a second or so (see `cache`).
+    pub conversations: cache::Ttl<String, crate::domain::Conversation>,
+    /// Sessions by token hash.
+    pub sessions: cache::Ttl<Vec<u8>, crate::store::Session>,
+    /// Participants by (conversation, session).
+    pub participants: cache::Ttl<(uuid::Uuid, uuid::Uuid), crate::domain::Participant>,
 }
 
 impl Deref for AppState {

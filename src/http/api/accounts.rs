@@ -55,6 +55,9 @@ pub async fn login(
             user_id: Some(user.id),
         })
         .await?;
+    if let Some(hash) = &caller.token_hash {
+        state.sessions.remove(hash);
+    }
     let mut response = Json(json!({"user": user})).into_response();
     if let Some(token) = new_token {
         response.headers_mut().insert(
@@ -74,6 +77,9 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Sta
                 user_id: None,
             })
             .await?;
+        if let Some(hash) = &caller.token_hash {
+            state.sessions.remove(hash);
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

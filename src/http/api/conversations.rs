@@ -195,6 +195,7 @@ pub async fn update(
     } else {
         "update"
     };
+    state.conversations.remove(&slug);
     let written = state
         .commit(Write::UpdateConversation {
             conversation: after,
@@ -202,6 +203,7 @@ pub async fn update(
             action: action.into(),
         })
         .await?;
+    state.conversations.remove(&slug);
     match written.outcome {
         Outcome::Conversation(c) => Ok(Json(json!({"conversation": c.view(now)}))),
         _ => Err(ApiError::Internal("unexpected outcome".into())),

@@ -15,11 +15,18 @@ use crate::domain::{Conversation, Millis};
 
 /// The conversation a path names, or 404.
 pub async fn conversation(state: &AppState, slug: &str) -> Result<Conversation, ApiError> {
-    state
+    if let Some(conversation) = state.conversations.get(&slug.to_string()) {
+        return Ok(conversation);
+    }
+    let conversation = state
         .store
         .conversation_by_slug(slug)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("conversation {slug:?}")))
+        .ok_or_else(|| ApiError::NotFound(format!("conversation {slug:?}")))?;
+    state
+        .conversations
+        .insert(slug.to_string(), conversation.clone());
+    Ok(conversation)
 }
 
 /// Refuses contributions outside the conversation's window.
