@@ -10,12 +10,14 @@
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
+use crate::http::cache::Ttl;
 use crate::http::rate::{forget_idle_keys, RateLimits};
 use crate::http::{router, AppState, Shared};
 use crate::hub::bus::local::LocalBus;
@@ -76,6 +78,9 @@ impl Application {
             shutdown,
             connection_tasks: TaskTracker::new(),
             metrics: crate::telemetry::metrics(),
+            conversations: Ttl::new(Duration::from_secs(1), 10_000),
+            sessions: Ttl::new(Duration::from_secs(5), 200_000),
+            participants: Ttl::new(Duration::from_secs(60), 200_000),
         });
         Ok(Application {
             listener,
