@@ -40,10 +40,23 @@ feed.append(list);
 
 // ------------------------------------------------------------------ queues
 
+// Flagged comments this desk approved, with their flag count then. Approving a
+// comment that is already public leaves no event, so the desk remembers it
+// (a new flag brings the comment back to review).
+const REVIEWED_KEY = 'chorus:desk:reviewed:' + slug;
+/** @type {Record<string, number>} */
+let reviewed = {};
+try { reviewed = JSON.parse(localStorage.getItem(REVIEWED_KEY) || '{}') || {}; } catch (e) { reviewed = {}; }
+/** @param {string} id @param {number} flags */
+function markReviewed(id, flags) {
+  reviewed[id] = flags;
+  try { localStorage.setItem(REVIEWED_KEY, JSON.stringify(reviewed)); } catch (e) { /* private mode */ }
+}
+
 /** @param {{kind: string, d: any, flagSeq: number, reviewSeq: number}} e */
 function needsReview(e) {
   if (e.d.status === 'pending') return true;
-  return e.kind === 'comment' && e.d.flags > 0 && e.d.status === 'visible' && e.flagSeq > e.reviewSeq;
+  return e.kind === 'comment' && e.d.flags > 0 && e.d.status === 'visible' && e.flagSeq >= e.reviewSeq && e.d.flags > (reviewed[e.d.id] || 0);
 }
 
 /** @param {string} q */
@@ -172,6 +185,9 @@ function setCurrent(id) {
   if (current === id) { renderCurrent(); return; }
   const prev = current;
   current = id;
+  // An open hide or edit form belongs to the entry it was opened for.
+  if (reasonFor && reasonFor.id !== id) { reasonFor = null; reasonForm.hidden = true; }
+  if (!editForm.hidden && editForm.dataset.id !== id) editForm.hidden = true;
   if (prev) { const p = els.get(prev); if (p) p.tabIndex = -1; }
   if (id) { const n = els.get(id); if (n) n.tabIndex = 0; }
   renderCurrent();
@@ -227,7 +243,7 @@ async function moderate(id, action, reason) {
       const r = await call('POST', API + '/comments/' + seg(id) + '/moderation', body);
       const c = r && (r.comment || r);
       if (c && c.id) upsert('comment', c);
-      if (action === 'approve' || action === 'restore') e.reviewSeq = Math.max(e.reviewSeq, e.flagSeq);
+      if ((action === 'approve' || action === 'restore') && e.d.flags > 0) markReviewed(id, e.d.flags);
     }
     actedBy.set(id, { who: myName, action, reason: reason || '' });
     rerender(id);
@@ -609,6 +625,15 @@ async function main() {
   ready = true;
   document.body.classList.add('ready');
 }
+
+// Keep "just now" / "5 min ago" true.
+setInterval(() => {
+  for (const [id, el] of els) {
+    const t = el.querySelector('.meta time');
+    const e = entries.get(id);
+    if (t && e) t.textContent = ago(e.d.created_at);
+  }
+}, 30000);
 
 function setCurrentSend() {
   const e = current ? entries.get(current) : null;
