@@ -45,7 +45,10 @@ function renderPledges() {
     return li;
   });
   list.replaceChildren(...nodes);
-  document.body.style.setProperty('--rows', String(Math.max(1, nodes.length)));
+  // More than eight pledges: two columns.
+  const many = nodes.length > 8;
+  document.body.dataset.many = String(many);
+  document.body.style.setProperty('--rows', String(Math.max(1, many ? Math.ceil(nodes.length / 2) : nodes.length)));
   renderFocus();
 }
 
@@ -134,8 +137,12 @@ function setConversation(c) {
 
 // ------------------------------------------------------------------ live
 
+/** The snapshot's seq: older conversation and item events (replayed to fill the ticker) are already in it. */
+let snapSeq = 0;
+
 /** @param {any} m */
 function onEvent(m) {
+  if ((m.type === 'conversation' || m.type === 'item' || m.type === 'item_removed') && m.seq <= snapSeq) return;
   switch (m.type) {
     case 'comment':
       if (m.comment.status === 'visible') comments.set(m.comment.id, m.comment);
@@ -176,6 +183,7 @@ async function snapshot() {
   renderPledges();
   setConversation(snap.conversation);
   renderComments();
+  snapSeq = snap.seq;
   return snap.seq;
 }
 
@@ -191,7 +199,9 @@ async function joinInfo() {
     let u;
     try { u = new URL(link); } catch (e) { byId('join-link').textContent = link; return; }
     const code = u.searchParams.get('code');
-    byId('join-link').textContent = u.host + u.pathname;
+    // Line breaks, if needed, after a slash rather than mid-word.
+    const parts = (u.host + u.pathname).split(/(?<=\/)/);
+    byId('join-link').replaceChildren(...parts.flatMap((x, i) => (i ? [h('wbr'), x] : [x])));
     byId('join-link').dataset.link = link;
     img.alt = 'QR code to join: ' + link;
     if (code) {

@@ -218,18 +218,33 @@ test('an access-code conversation: the display shows the code, the QR code carri
   });
   const item = (await admin.ok('POST', `/api/conversations/${slug}/items`, { id: randomUUID(), title: 'Time to talk', body: 'Weekly team time.', position: 1 })).item
     || (await admin.snapshot(slug)).items[0];
+  // A comment made before the screen opens is in its ticker at once.
+  const p = await voter(slug, { access_code: 'NHS-2026' });
+  const early = 'Said before the screen opened ' + Date.now();
+  await p.ok('POST', `/api/conversations/${slug}/items/${item.id}/comments`, { id: randomUUID(), body: early });
   const d = await newPage(browser, { viewport: { width: 1920, height: 1080 } });
   const tok = await token(slug);
   await openDisplay(d.page, slug, tok);
   await d.page.locator(`#pledges > li[data-id="${item.id}"]`).waitFor();
+  await d.page.locator('#ticker .d-card', { hasText: early }).waitFor({ timeout: 5000 });
   await d.page.waitForSelector('#join-code:not([hidden])');
   assert.match(await d.page.textContent('#join-code'), /NHS-2026/);
   const link = await decodeQr(d.page);
   assert.equal(link, `${server.url}/c/${slug}?code=NHS-2026`);
-  // A participant who joins with the code and votes moves the bar.
-  const p = await voter(slug, { access_code: 'NHS-2026' });
+  // A participant who joined with the code votes: the bar moves.
   await vote(p, item.id, 'wrong', slug);
   await eventually(async () => (await d.page.locator(`#pledges > li[data-id="${item.id}"] .tally`).getAttribute('data-wrong')) === '1', 'the vote arrives');
+  // Fourteen pledges still fit, in two columns, at both sizes.
+  for (let i = 2; i <= 14; i++) {
+    await admin.ok('POST', `/api/conversations/${slug}/items`, { id: randomUUID(), title: `Pledge number ${i} with a reasonably long title to fit`, body: 'x', position: i });
+  }
+  await eventually(async () => (await d.page.locator('#pledges > li').count()) === 14, 'new pledges appear live');
+  for (const [w, h] of [[1920, 1080], [1280, 720]]) {
+    await d.page.setViewportSize({ width: w, height: h });
+    await d.page.waitForTimeout(200);
+    await assertFits(d.page, `${w}x${h} with 14 pledges`);
+    await d.page.screenshot({ path: new URL(`./artifacts/display-${w}x${h}-14-pledges.png`, import.meta.url).pathname });
+  }
   // The display token does not open staff endpoints.
   const staff = await d.page.evaluate(async (s) => (await fetch(`/api/conversations/${s}/moderation/comments?status=all`)).status, slug);
   assert.ok(staff === 401 || staff === 403, `a display cannot read the moderation queue (${staff})`);
