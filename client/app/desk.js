@@ -410,12 +410,29 @@ for (const t of tabs) {
 
 // ------------------------------------------------------------------ live events
 
+/** New arrivals are announced as a count every few seconds, never one by one. */
+const arrivals = { comment: 0, idea: 0 };
+let arrivalsTimer = 0;
+/** @param {'comment'|'idea'} kind */
+function announceNew(kind) {
+  arrivals[kind]++;
+  if (arrivalsTimer) return;
+  arrivalsTimer = setTimeout(() => {
+    arrivalsTimer = 0;
+    const parts = [];
+    if (arrivals.comment) parts.push(arrivals.comment === 1 ? '1 new comment' : arrivals.comment + ' new comments');
+    if (arrivals.idea) parts.push(arrivals.idea === 1 ? '1 new idea' : arrivals.idea + ' new ideas');
+    arrivals.comment = arrivals.idea = 0;
+    if (parts.length) say.say(parts.join(' and ') + '.');
+  }, 3000);
+}
+
 /** @param {any} m */
 function onEvent(m) {
   switch (m.type) {
     case 'comment': {
       const isNew = upsert('comment', m.comment);
-      if (isNew && ready) say.say('New ' + (m.comment.status === 'pending' ? 'comment waiting for review' : 'comment') + '.');
+      if (isNew && ready) announceNew('comment');
       break;
     }
     case 'comment_removed': {
@@ -427,7 +444,7 @@ function onEvent(m) {
       items.set(m.item.id, m.item);
       if (m.item.kind === 'idea') {
         const isNew = upsert('idea', m.item);
-        if (isNew && ready) say.say('New idea.');
+        if (isNew && ready) announceNew('idea');
       } else fillItems();
       break;
     case 'item_removed': {
