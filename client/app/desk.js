@@ -652,6 +652,9 @@ setInterval(() => {
   }
 }, 30000);
 
+// Leaving the desk: other facilitators stop seeing us on the last comment.
+addEventListener('pagehide', () => { live?.send({ type: 'focus', comment_id: null }); });
+
 function setCurrentSend() {
   const e = current ? entries.get(current) : null;
   live?.send({ type: 'focus', comment_id: e && e.kind === 'comment' ? current : null });

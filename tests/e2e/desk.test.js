@@ -207,6 +207,10 @@ test('two facilitators: one sees what the other looks at and does', { timeout: 1
   await one.page.keyboard.press('r');
   await card.locator('.comment .text', { hasText: text }).waitFor({ timeout: 5000 });
   await entry(two.page, text).locator('.acted', { hasText: 'Restored by sam' }).waitFor({ timeout: 5000 });
+  // sam leaves the desk: kim no longer sees sam on it.
+  await entry(two.page, text).locator('.looking', { hasText: 'sam is looking at this' }).waitFor();
+  await one.page.goto('about:blank');
+  await entry(two.page, text).locator('.looking').waitFor({ state: 'detached', timeout: 5000 });
 
   for (const p of [one, two, part]) { await assertClean(p.page, p.problems); await p.context.close(); }
 });
