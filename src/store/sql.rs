@@ -602,15 +602,18 @@ macro_rules! sql_store {
             let fresh = first_time(c, request_id, now).await?;
             let before = load_comment(c, conversation_id, comment_id).await?.ok_or(StoreError::NotFound("comment"))?;
             let (status, pinned) = action.apply(before.status, before.pinned);
-            if !fresh || (status, pinned) == (before.status, before.pinned) {
+            // Approving also settles the comment's open flags: it has been
+            // reviewed, so it leaves every desk's review queue.
+            let flags = if action == ModerationAction::Approve { 0 } else { before.flags };
+            if !fresh || (status, pinned, flags) == (before.status, before.pinned, before.flags) {
                 return Ok(Written::outcome(Outcome::Comment(before)));
             }
             let hidden_reason = match status {
                 CommentStatus::Hidden => reason.map(str::to_string),
                 _ => None,
             };
-            sqlx::query("UPDATE comments SET status = $1, pinned = $2, hidden_reason = $3 WHERE id = $4")
-                .bind(status.as_str()).bind(pinned).bind(&hidden_reason).bind(comment_id)
+            sqlx::query("UPDATE comments SET status = $1, pinned = $2, hidden_reason = $3, flags = $5 WHERE id = $4")
+                .bind(status.as_str()).bind(pinned).bind(&hidden_reason).bind(comment_id).bind(flags)
                 .execute(&mut *c).await?;
             let was_visible = before.status == CommentStatus::Visible;
             let is_visible = status == CommentStatus::Visible;
@@ -619,7 +622,7 @@ macro_rules! sql_store {
                     .bind(if is_visible { 1i64 } else { -1i64 }).bind(before.item_id)
                     .execute(&mut *c).await?;
             }
-            let comment = Comment { status, pinned, hidden_reason, ..before.clone() };
+            let comment = Comment { status, pinned, hidden_reason, flags, ..before.clone() };
             let event = append_event(c, conversation_id, None, actor, EventData::Comment {
                 action: action.as_str().into(), comment: comment.clone(), previous: Some(before.status),
             }, now).await?;

@@ -408,3 +408,49 @@ async fn tallies_never_name_hidden_comments_or_pending_ideas() {
         .any(|i| i["id"] == idea.as_str()));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn approving_a_flagged_comment_settles_its_flags() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    let bob = app.participant(&slug).await;
+    let (id, _, _) = alice.comment(&slug, &items[0], "Is this fine?").await;
+    bob.post(
+        &format!("/api/conversations/{slug}/comments/{id}/flags"),
+        json!({"id": Uuid::new_v4(), "reason": "unsure"}),
+    )
+    .await;
+    let flagged = format!("/api/conversations/{slug}/moderation/comments?status=flagged");
+    assert_eq!(
+        admin.get(&flagged).await.1["comments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (status, body) = admin
+        .post(
+            &format!("/api/conversations/{slug}/comments/{id}/moderation"),
+            json!({"request_id": Uuid::new_v4(), "action": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["comment"]["flags"], 0);
+    assert_eq!(
+        admin.get(&flagged).await.1["comments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let (_, events) = admin
+        .get(&format!("/api/conversations/{slug}/events"))
+        .await;
+    assert_eq!(
+        events["events"].as_array().unwrap().last().unwrap()["data"]["action"],
+        "approve"
+    );
+    app.stop().await;
+}
