@@ -40,23 +40,11 @@ feed.append(list);
 
 // ------------------------------------------------------------------ queues
 
-// Flagged comments this desk approved, with their flag count then. Approving a
-// comment that is already public leaves no event, so the desk remembers it
-// (a new flag brings the comment back to review).
-const REVIEWED_KEY = 'chorus:desk:reviewed:' + slug;
-/** @type {Record<string, number>} */
-let reviewed = {};
-try { reviewed = JSON.parse(localStorage.getItem(REVIEWED_KEY) || '{}') || {}; } catch (e) { reviewed = {}; }
-/** @param {string} id @param {number} flags */
-function markReviewed(id, flags) {
-  reviewed[id] = flags;
-  try { localStorage.setItem(REVIEWED_KEY, JSON.stringify(reviewed)); } catch (e) { /* private mode */ }
-}
-
 /** @param {{kind: string, d: any, flagSeq: number, reviewSeq: number}} e */
 function needsReview(e) {
   if (e.d.status === 'pending') return true;
-  return e.kind === 'comment' && e.d.flags > 0 && e.d.status === 'visible' && e.flagSeq >= e.reviewSeq && e.d.flags > (reviewed[e.d.id] || 0);
+  // Approving settles a comment's flags (the server sets them back to 0).
+  return e.kind === 'comment' && e.d.flags > 0 && e.d.status === 'visible';
 }
 
 /** @param {string} q */
@@ -243,7 +231,6 @@ async function moderate(id, action, reason) {
       const r = await call('POST', API + '/comments/' + seg(id) + '/moderation', body);
       const c = r && (r.comment || r);
       if (c && c.id) upsert('comment', c);
-      if ((action === 'approve' || action === 'restore') && e.d.flags > 0) markReviewed(id, e.d.flags);
     }
     actedBy.set(id, { who: myName, action, reason: reason || '' });
     rerender(id);

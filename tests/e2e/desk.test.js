@@ -327,12 +327,22 @@ test('a flagged comment waits in "needs review" with its flags until a facilitat
   await flagger.ok('POST', `/api/conversations/${SLUG}/comments/${c.id}/flags`, { id: randomUUID(), reason: 'names a colleague' });
   await entry(desk.page, text).locator('.badge', { hasText: '1 flag' }).waitFor({ timeout: 5000 });
   await eventually(async () => (await desk.page.locator('#audit tr').allTextContents()).some((r) => r.includes('flagged a comment') && r.includes('names a colleague')), 'the flag is in the audit log');
+  // A second facilitator has it in review too; sam approves it: it leaves both desks' review queues.
+  const other = await newPage(browser, { viewport: { width: 1400, height: 900 } });
+  await openDesk(other.page, server.url, KIM, SLUG);
+  await entry(other.page, text).locator('.badge', { hasText: '1 flag' }).waitFor({ timeout: 5000 });
   await entry(desk.page, text).focus();
   await desk.page.keyboard.press('a');
   await entry(desk.page, text).waitFor({ state: 'detached', timeout: 5000 });
+  await entry(other.page, text).waitFor({ state: 'detached', timeout: 5000 });
+  await other.page.click('#tab-all');
+  await entry(other.page, text).locator('.acted', { hasText: 'Approved by sam' }).waitFor({ timeout: 5000 });
+  assert.equal(await entry(other.page, text).locator('.b-flag').count(), 0, 'its flags are settled');
+  await assertClean(other.page, other.problems);
+  await other.context.close();
   await desk.page.click('#tab-all');
   assert.equal(await entry(desk.page, text).getAttribute('data-status'), 'visible');
-  // A reload keeps it reviewed (worked out from the audit trail).
+  // A reload keeps it reviewed.
   await desk.page.reload();
   await desk.page.waitForSelector('body.ready #conn[data-state="live"]');
   await desk.page.click('#tab-all');
