@@ -20,7 +20,9 @@ super::sql::sql_store!(
     lock_participant = " FOR UPDATE",
     lock_conversation = "SELECT id FROM conversations WHERE id = $1 FOR UPDATE",
     // deadlock_detected, serialization_failure
-    retryable = |code: &str| code == "40P01" || code == "40001"
+    retryable = |code: &str| code == "40P01" || code == "40001",
+    // Postgres has no per-statement thread hop; votes go one by one.
+    batch_votes = false
 );
 
 impl PostgresStore {

@@ -16,7 +16,8 @@ super::sql::sql_store!(
     backend = "sqlite",
     lock_participant = "",
     lock_conversation = "",
-    retryable = |_code: &str| false
+    retryable = |_code: &str| false,
+    batch_votes = true
 );
 
 impl SqliteStore {

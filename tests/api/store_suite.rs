@@ -335,3 +335,74 @@ async fn group_commit_on_sqlite() {
 async fn group_commit_on_postgres() {
     group_commit(Backend::Postgres).await;
 }
+
+/// Votes that arrive together (one group commit) behave exactly as one by
+/// one: each answer carries the tally its own vote produced, a retried
+/// request id changes nothing, and the stored tally is the last one.
+async fn votes_sharing_a_commit(backend: Backend) {
+    let Some((store, _dir)) = open(backend).await else {
+        return;
+    };
+    let store = store.as_ref();
+    let c = conversation(store).await;
+    let item = pledge(store, c).await;
+    let other = pledge(store, c).await;
+    let alice = participant(store, c).await;
+    let bob = participant(store, c).await;
+    let first = Uuid::new_v4();
+    let vote_with = |participant, item, request, choice| Write::Vote {
+        conversation_id: c,
+        item_id: item,
+        participant_id: participant,
+        request_id: request,
+        choice,
+    };
+    let (a, b, retry, d, missing) = tokio::join!(
+        store.write(vote_with(alice, item, first, Some(Choice::Strong))),
+        store.write(vote_with(alice, item, Uuid::new_v4(), Some(Choice::Wrong))),
+        store.write(vote_with(alice, item, first, Some(Choice::Strong))),
+        store.write(vote_with(bob, other, Uuid::new_v4(), Some(Choice::Strong))),
+        store.write(vote_with(
+            bob,
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Some(Choice::Strong)
+        )),
+    );
+    let tally = |w: Result<chorus::store::Written, StoreError>| match w.unwrap().outcome {
+        Outcome::Vote { tally, choice, .. } => (tally.strong, tally.wrong, tally.version, choice),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(tally(a), (1, 0, 1, Some(Choice::Strong)));
+    assert_eq!(tally(b), (0, 1, 2, Some(Choice::Wrong)));
+    assert_eq!(
+        tally(retry),
+        (0, 1, 2, Some(Choice::Wrong)),
+        "a retried request answers the current state"
+    );
+    assert_eq!(tally(d), (1, 0, 1, Some(Choice::Strong)));
+    assert!(
+        matches!(missing, Err(StoreError::NotFound("item"))),
+        "{missing:?}"
+    );
+    let snapshot = store.snapshot(c, false).await.unwrap();
+    let stored: Vec<_> = snapshot
+        .items
+        .iter()
+        .map(|i| (i.id, i.tally.strong, i.tally.wrong, i.tally.version))
+        .collect();
+    assert!(stored.contains(&(item, 0, 1, 2)), "{stored:?}");
+    assert!(stored.contains(&(other, 1, 0, 1)), "{stored:?}");
+    let (votes, _) = store.votes_of(alice).await.unwrap();
+    assert_eq!(votes, vec![(item, Choice::Wrong)]);
+}
+
+#[tokio::test]
+async fn votes_sharing_a_commit_on_sqlite() {
+    votes_sharing_a_commit(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn votes_sharing_a_commit_on_postgres() {
+    votes_sharing_a_commit(Backend::Postgres).await;
+}
