@@ -46,6 +46,13 @@ async fn load(
         ));
     };
     let data = state.store.report_data(conversation.id).await?;
+    // The conversation above may come from a cache seconds old (another
+    // node's change): decide again on the one just read.
+    if view == View::Public && !report::public_may_see(&data.conversation, now) {
+        return Err(ApiError::Forbidden(
+            "the results of this conversation are published when it closes".into(),
+        ));
+    }
     let options = Options {
         view,
         min_group_size: state.settings.report.min_group_size as usize,
