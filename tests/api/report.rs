@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, Client, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, Client, TestApp};
 
 /// Who takes part: organisation type, role, vote on pledge 0, vote on
 /// pledge 1 (cast after the extension).
@@ -157,7 +157,17 @@ const HIDDEN: &str = "Dr Smith on ward 4 never lets anyone go to training.";
 
 #[tokio::test]
 async fn report_figures_groups_extension_and_exports() {
-    let app = spawn_app().await;
+    report_scenario(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn report_figures_on_postgres() {
+    if let Some(app) = spawn_app_with(Backend::Postgres, |_| {}).await {
+        report_scenario(app).await;
+    }
+}
+
+async fn report_scenario(app: TestApp) {
     let admin = app.staff(Role::Admin).await;
     let (slug, pledges) = app.conversation(&admin, json!({}), 3).await;
     let conversation = app
