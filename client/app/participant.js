@@ -11,6 +11,7 @@ import { Countdown, stateOf, ago } from './time.js';
 import { bindDraft, readDraft, writeDraft, draftKeys } from './drafts.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/c\//, '').replace(/\/.*$/, ''));
+byId('results-link').setAttribute('href', '/report/' + encodeURIComponent(slug));
 const API = conv(slug);
 const say = new Announcer(byId('announcer'));
 

@@ -454,3 +454,43 @@ async fn approving_a_flagged_comment_settles_its_flags() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn admins_change_the_sign_up_mode_and_read_the_access_code() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, _) = app.conversation(&admin, json!({}), 1).await;
+    let path = format!("/api/conversations/{slug}");
+    let (status, _) = admin.patch(&path, json!({"signup_mode": "code"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a code is needed");
+    let (status, body) = admin
+        .patch(
+            &path,
+            json!({"signup_mode": "code", "access_code": "WARD-42"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(admin.get(&path).await.1["access_code"], "WARD-42");
+    let participant = app.client();
+    assert!(
+        participant.get(&path).await.1["access_code"].is_null(),
+        "participants never see the code"
+    );
+    assert_eq!(
+        participant
+            .post(&format!("{path}/participants"), json!({}))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    admin.patch(&path, json!({"signup_mode": "open"})).await;
+    assert!(admin.get(&path).await.1["access_code"].is_null());
+    assert_eq!(
+        participant
+            .post(&format!("{path}/participants"), json!({}))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    app.stop().await;
+}

@@ -23,7 +23,7 @@ if [ ! -x "$CHROMIUM_BIN" ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
 fi
 
-if [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
+if [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/jsqr/package.json ]; then
   echo "e2e: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi

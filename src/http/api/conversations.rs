@@ -12,7 +12,7 @@ use super::{conversation, path_uuid};
 use crate::domain::conversation::clean_word_list;
 use crate::domain::text::{clean, INTRODUCTION_MAX, TITLE_MAX};
 use crate::domain::{
-    DisplayKind, DisplayMode, Invalid, ItemKind, Millis, Moderation, NewConversation,
+    DisplayKind, DisplayMode, Invalid, ItemKind, Millis, Moderation, NewConversation, SignupMode,
 };
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
@@ -67,6 +67,7 @@ pub async fn snapshot(
         },
         "seq": snapshot.seq,
         "word_list": staff.then_some(&conversation.word_list),
+        "access_code": if staff { conversation.access_code.as_deref() } else { None },
     })))
 }
 
@@ -103,6 +104,7 @@ pub struct ConversationPatch {
     results_visible: Option<bool>,
     word_list: Option<Vec<String>>,
     display: Option<DisplayMode>,
+    signup_mode: Option<SignupMode>,
 }
 
 impl ConversationPatch {
@@ -117,6 +119,7 @@ impl ConversationPatch {
             || self.ideas_need_approval.is_some()
             || self.access_code.is_some()
             || self.results_visible.is_some()
+            || self.signup_mode.is_some()
     }
 }
 
@@ -166,6 +169,17 @@ pub async fn update(
     }
     if let Some(flag) = patch.results_visible {
         after.results_visible = flag;
+    }
+    if let Some(mode) = patch.signup_mode {
+        after.signup_mode = mode;
+        if mode == SignupMode::Open {
+            after.access_code = None;
+        }
+    }
+    if after.signup_mode == SignupMode::Code && after.access_code.is_none() {
+        return Err(
+            Invalid::field("access_code", "is required when signup_mode is \"code\"").into(),
+        );
     }
     if let Some(words) = patch.word_list {
         after.word_list = clean_word_list(&words)?;
