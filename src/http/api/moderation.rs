@@ -38,27 +38,52 @@ fn reason(moderate: &Moderate) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// What moderating a comment and an idea share: the role check, the
+/// target, the reason rule, the commit. `write` builds the store write from
+/// (conversation, target, actor, reason).
+async fn moderate(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    kind: &str,
+    target: &str,
+    moderate: &Moderate,
+    write: impl FnOnce(Uuid, Uuid, String, Option<String>) -> Write,
+) -> Result<Outcome, ApiError> {
+    let user = caller.staff()?;
+    let conversation = conversation(state, slug).await?;
+    let target = path_uuid(kind, target)?;
+    let reason = reason(moderate)?;
+    let written = state
+        .commit(write(conversation.id, target, user.name.clone(), reason))
+        .await?;
+    Ok(written.outcome)
+}
+
 pub async fn comment(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
-    ApiJson(moderate): ApiJson<Moderate>,
+    ApiJson(m): ApiJson<Moderate>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.staff()?;
-    let conversation = conversation(&state, &slug).await?;
-    let comment_id = path_uuid("comment", &comment)?;
-    let reason = reason(&moderate)?;
-    let written = state
-        .commit(Write::ModerateComment {
-            conversation_id: conversation.id,
+    let outcome = moderate(
+        &state,
+        &caller,
+        &slug,
+        "comment",
+        &comment,
+        &m,
+        |conversation_id, comment_id, actor, reason| Write::ModerateComment {
+            conversation_id,
             comment_id,
-            request_id: moderate.request_id,
-            actor: user.name.clone(),
-            action: moderate.action,
+            request_id: m.request_id,
+            actor,
+            action: m.action,
             reason,
-        })
-        .await?;
-    let Outcome::Comment(comment) = written.outcome else {
+        },
+    )
+    .await?;
+    let Outcome::Comment(comment) = outcome else {
         return Err(ApiError::Internal("unexpected outcome".into()));
     };
     Ok(Json(json!({"comment": comment})))
@@ -68,23 +93,26 @@ pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
-    ApiJson(moderate): ApiJson<Moderate>,
+    ApiJson(m): ApiJson<Moderate>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.staff()?;
-    let conversation = conversation(&state, &slug).await?;
-    let item_id = path_uuid("item", &item)?;
-    let reason = reason(&moderate)?;
-    let written = state
-        .commit(Write::ModerateItem {
-            conversation_id: conversation.id,
+    let outcome = moderate(
+        &state,
+        &caller,
+        &slug,
+        "item",
+        &item,
+        &m,
+        |conversation_id, item_id, actor, reason| Write::ModerateItem {
+            conversation_id,
             item_id,
-            request_id: moderate.request_id,
-            actor: user.name.clone(),
-            action: moderate.action,
+            request_id: m.request_id,
+            actor,
+            action: m.action,
             reason,
-        })
-        .await?;
-    let Outcome::Item(item) = written.outcome else {
+        },
+    )
+    .await?;
+    let Outcome::Item(item) = outcome else {
         return Err(ApiError::Internal("unexpected outcome".into()));
     };
     Ok(Json(json!({"item": item})))
