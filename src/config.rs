@@ -16,7 +16,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// Environment variables with the `CHORUS_` prefix that are not settings
 /// (used by the test suite and scripts).
-const NOT_SETTINGS: &[&str] = &["require_services", "bin", "test_log"];
+const NOT_SETTINGS: &[&str] = &["require_services", "bin", "test_log", "config"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
