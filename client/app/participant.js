@@ -410,7 +410,7 @@ class CommentView {
     this.msg = h('p', { className: 'msg' });
     this.replies = h('ol', { className: 'replies' });
     this.extra = h('div', { className: 'extra' });
-    this.el = h('li', { className: 'comment', attrs: { 'data-id': c.id } }, [
+    this.el = h('li', { className: 'comment', attrs: { 'data-id': c.id, id: 'comment-' + c.id } }, [
       h('p', { className: 'meta' }, [this.handle, ' ', this.time, ' ', this.state]),
       this.text,
       h('div', { className: 'cactions' }, [this.upB, c.parent_id ? null : this.replyB, this.flagB]),
@@ -814,6 +814,19 @@ function wireForms() {
   });
 }
 
+/** A link from the report (`?item=ID#comment-ID`) opens that item's comments and shows the comment. */
+async function showLinkedComment() {
+  const item = views.get(new URLSearchParams(location.search).get('item') || '');
+  if (!item) return;
+  item.toggle(true);
+  for (let i = 0; i < 100 && !item.loaded; i++) await new Promise((r) => setTimeout(r, 50));
+  const target = location.hash.startsWith('#comment-') ? document.getElementById(location.hash.slice(1)) : null;
+  const el = target || item.toggleB;
+  el.tabIndex = -1;
+  el.scrollIntoView({ block: 'center' });
+  el.focus({ preventScroll: true });
+}
+
 async function main() {
   wireForms();
   let seq;
@@ -840,6 +853,7 @@ async function main() {
     if (parts.length === 3 && views.has(parts[1])) pendingItems.add(parts[1]);
   }
   for (const id of pendingItems) views.get(id)?.toggle(true);
+  showLinkedComment();
   live = new Live({ slug, since: seq, onEvent, onTallies, onState, onResync: resync,
     onPresence: (p) => { byId('presence').textContent = fmt(p.participants || 0) + ' taking part now'; } }).start();
   queue.flush();
