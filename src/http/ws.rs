@@ -433,7 +433,14 @@ impl Connection {
                         if event.seq > last_sent {
                             send(
                                 socket,
-                                event_message(event.seq, projection, now).to_text(),
+                                event_message(
+                                    event.seq,
+                                    projection,
+                                    (subscription.audience == Audience::Moderators)
+                                        .then_some(event.actor.as_str()),
+                                    now,
+                                )
+                                .to_text(),
                                 timeout,
                             )
                             .await?;

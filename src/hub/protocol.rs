@@ -126,6 +126,8 @@ pub enum ServerMessage<'a> {
     Comment {
         seq: i64,
         comment: Comment,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<&'a str>,
     },
     CommentRemoved {
         seq: i64,
@@ -134,6 +136,8 @@ pub enum ServerMessage<'a> {
     Item {
         seq: i64,
         item: &'a Item,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<&'a str>,
     },
     ItemRemoved {
         seq: i64,
@@ -150,6 +154,8 @@ pub enum ServerMessage<'a> {
     Participant {
         seq: i64,
         participant: ParticipantView<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<&'a str>,
     },
     Tallies {
         items: Vec<ItemTally>,
@@ -180,12 +186,18 @@ impl ServerMessage<'_> {
     }
 }
 
-/// The wire message for one audience's projection of an event.
-pub fn event_message<'a>(seq: i64, projection: Projection<'a>, now: Millis) -> ServerMessage<'a> {
+/// The wire message for one audience's projection of an event. `by` names
+/// who caused it, for facilitators (a handle or a facilitator's name).
+pub fn event_message<'a>(
+    seq: i64,
+    projection: Projection<'a>,
+    by: Option<&'a str>,
+    now: Millis,
+) -> ServerMessage<'a> {
     match projection {
-        Projection::Comment(comment) => ServerMessage::Comment { seq, comment },
+        Projection::Comment(comment) => ServerMessage::Comment { seq, comment, by },
         Projection::CommentRemoved(id) => ServerMessage::CommentRemoved { seq, id },
-        Projection::Item(item) => ServerMessage::Item { seq, item },
+        Projection::Item(item) => ServerMessage::Item { seq, item, by },
         Projection::ItemRemoved(id) => ServerMessage::ItemRemoved { seq, id },
         Projection::Conversation(c) => ServerMessage::Conversation {
             seq,
@@ -194,6 +206,7 @@ pub fn event_message<'a>(seq: i64, projection: Projection<'a>, now: Millis) -> S
         Projection::Participant { handle, suspended } => ServerMessage::Participant {
             seq,
             participant: ParticipantView { handle, suspended },
+            by,
         },
         Projection::Flag {
             comment_id,

@@ -297,8 +297,10 @@ impl Topic {
     fn deliver(&self, state: &mut State, event: &Event) {
         Self::track_visibility(state, event);
         let now = Millis::now();
-        let text =
-            |audience| project(event, audience).map(|p| event_message(event.seq, p, now).to_text());
+        let text = |audience| {
+            let by = (audience == Audience::Moderators).then_some(event.actor.as_str());
+            project(event, audience).map(|p| event_message(event.seq, p, by, now).to_text())
+        };
         let public = text(Audience::Public);
         let moderators = text(Audience::Moderators);
         if let Some(text) = &public {

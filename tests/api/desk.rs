@@ -494,3 +494,45 @@ async fn admins_change_the_sign_up_mode_and_read_the_access_code() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn facilitators_are_told_who_acted() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    let watcher = staff_cookie(&app, Role::Facilitator).await;
+    let reader = sign_up_cookie(&app, &slug).await;
+    let mut staff_ws = connect(&app, Some(&watcher), None).await;
+    let mut public_ws = connect(&app, Some(&reader), None).await;
+    for ws in [&mut staff_ws, &mut public_ws] {
+        send_json(ws, json!({"type": "subscribe", "conversation": slug})).await;
+        next_matching(ws, Duration::from_secs(5), |m| m["type"] == "subscribed").await;
+    }
+    let (id, _, created) = alice.comment(&slug, &items[0], "hello").await;
+    let handle = created["comment"]["handle"].as_str().unwrap().to_string();
+    let seen = next_matching(&mut staff_ws, Duration::from_secs(5), |m| {
+        m["type"] == "comment"
+    })
+    .await;
+    assert_eq!(seen["by"], handle.as_str());
+    let public = next_matching(&mut public_ws, Duration::from_secs(5), |m| {
+        m["type"] == "comment"
+    })
+    .await;
+    assert!(public.get("by").is_none(), "{public}");
+    let (_, me) = admin.get("/api/me").await;
+    admin
+        .post(
+            &format!("/api/conversations/{slug}/comments/{id}/moderation"),
+            json!({"request_id": Uuid::new_v4(), "action": "hide", "reason": "test"}),
+        )
+        .await;
+    let hidden = next_matching(&mut staff_ws, Duration::from_secs(5), |m| {
+        m["type"] == "comment"
+    })
+    .await;
+    assert_eq!(hidden["comment"]["status"], "hidden");
+    assert_eq!(hidden["by"], me["user"]["name"]);
+    app.stop().await;
+}
