@@ -87,23 +87,22 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let ip = client_ip(parts, state.settings.trust_forwarded_for);
-        let session = match cookie_token(&parts.headers) {
-            Some(token) => {
-                let hash = hash_token(&token);
-                match state.sessions.get(&hash) {
-                    Some(session) => Some(session),
-                    None => {
-                        let session = state.store.session(&hash).await?;
-                        if let Some(session) = &session {
-                            state.sessions.insert(hash, session.clone());
-                        }
-                        session
+        // The cookie is parsed and hashed once; the hash is both the cache
+        // key and what login/logout use to drop the cached session.
+        let token_hash = cookie_token(&parts.headers).map(|token| hash_token(&token));
+        let session = match &token_hash {
+            Some(hash) => match state.sessions.get(hash) {
+                Some(session) => Some(session),
+                None => {
+                    let session = state.store.session(hash).await?;
+                    if let Some(session) = &session {
+                        state.sessions.insert(hash.clone(), session.clone());
                     }
+                    session
                 }
-            }
+            },
             None => None,
         };
-        let token_hash = cookie_token(&parts.headers).map(|t| hash_token(&t));
         Ok(Caller {
             session,
             ip,

@@ -85,14 +85,6 @@ impl Hub {
         self.bus().health()
     }
 
-    pub fn settings(&self) -> &HubSettings {
-        &self.settings
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     /// Announces a committed write to every node (this one included).
     pub fn publish(&self, written: &Written) {
         for event in &written.events {
@@ -324,10 +316,5 @@ impl Hub {
     /// The conversations watched on this node.
     pub fn topic_ids(&self) -> Vec<Uuid> {
         self.lock_topics().keys().copied().collect()
-    }
-
-    /// Conversations watched on this node (for /readyz and tests).
-    pub fn topic_count(&self) -> usize {
-        self.lock_topics().len()
     }
 }

@@ -17,7 +17,6 @@ super::sql::sql_store!(
     store = PostgresStore,
     db = sqlx::Postgres,
     backend = "postgres",
-    lock_participant = " FOR UPDATE",
     lock_conversation = "SELECT id FROM conversations WHERE id = $1 FOR UPDATE",
     // deadlock_detected, serialization_failure
     retryable = |code: &str| code == "40P01" || code == "40001",

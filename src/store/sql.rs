@@ -7,7 +7,7 @@
 //! fully typed implementation for its own database.
 
 macro_rules! sql_store {
-    (store = $Store:ident, db = $Db:ty, backend = $backend:literal, lock_participant = $lock:literal, lock_conversation = $lock_conversation:literal, retryable = $retryable:expr, batch_votes = $batch_votes:literal) => {
+    (store = $Store:ident, db = $Db:ty, backend = $backend:literal, lock_conversation = $lock_conversation:literal, retryable = $retryable:expr, batch_votes = $batch_votes:literal) => {
         use std::collections::BTreeMap;
         use std::sync::Mutex as StdMutex;
         use std::time::Instant;
@@ -402,12 +402,11 @@ macro_rules! sql_store {
             Ok(done.rows_affected() == 1)
         }
 
-        /// The participant's handle, refusing suspended participants. On
-        /// Postgres this also locks the participant's row, so two nodes
-        /// cannot interleave one participant's votes.
+        /// The participant's handle, refusing suspended participants. (No row
+        /// lock is needed: the batch already holds its conversation's lock.)
         async fn contributor(c: &mut Conn, conversation_id: Uuid, participant_id: Uuid) -> Result<String, StoreError> {
-            let row: Option<(String, bool)> = sqlx::query_as(concat!(
-                "SELECT handle, suspended FROM participants WHERE id = $1 AND conversation_id = $2", $lock))
+            let row: Option<(String, bool)> = sqlx::query_as(
+                "SELECT handle, suspended FROM participants WHERE id = $1 AND conversation_id = $2")
                 .bind(participant_id).bind(conversation_id)
                 .fetch_optional(&mut *c).await?;
             match row {

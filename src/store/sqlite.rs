@@ -14,7 +14,6 @@ super::sql::sql_store!(
     store = SqliteStore,
     db = sqlx::Sqlite,
     backend = "sqlite",
-    lock_participant = "",
     lock_conversation = "",
     retryable = |_code: &str| false,
     batch_votes = true
