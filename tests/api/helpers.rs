@@ -75,27 +75,41 @@ pub async fn spawn_app() -> TestApp {
         .expect("sqlite is always available")
 }
 
-/// A fresh PostgreSQL database URL, or `None` (with a note) when no server
-/// answers and `CHORUS_REQUIRE_SERVICES` is not set.
-pub async fn fresh_postgres() -> Option<String> {
+/// Whether PostgreSQL answers; when it does not, says so (the test skips)
+/// unless `CHORUS_REQUIRE_SERVICES=1`, which makes it a failure.
+pub async fn postgres_reachable() -> bool {
     use sqlx::Connection;
     match sqlx::PgConnection::connect(PG_ADMIN_URL).await {
-        Ok(mut admin) => {
-            let name = format!("chorus_test_{}", Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create test database");
-            Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        Ok(connection) => {
+            let _ = connection.close().await;
+            true
         }
         Err(e) => {
             if std::env::var("CHORUS_REQUIRE_SERVICES").as_deref() == Ok("1") {
                 panic!("PostgreSQL is required (CHORUS_REQUIRE_SERVICES=1) but unreachable: {e}");
             }
             eprintln!("SKIPPED: PostgreSQL is not reachable at {PG_ADMIN_URL} ({e}); set CHORUS_REQUIRE_SERVICES=1 to make this a failure");
-            None
+            false
         }
     }
+}
+
+/// A fresh PostgreSQL database URL, or `None` when PostgreSQL is not
+/// reachable (see [`postgres_reachable`]).
+pub async fn fresh_postgres() -> Option<String> {
+    use sqlx::Connection;
+    if !postgres_reachable().await {
+        return None;
+    }
+    let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL)
+        .await
+        .expect("PostgreSQL answered a moment ago");
+    let name = format!("chorus_test_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
 }
 
 /// A fresh database URL for the backend, and the temp dir that holds it.

@@ -65,7 +65,7 @@ async fn loadtest_idle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loadtest_ingest_on_both_stores() {
-    if crate::helpers::fresh_postgres().await.is_none() {
+    if !crate::helpers::postgres_reachable().await {
         return smoke(Scenario::Ingest, small()).await;
     }
     smoke(
@@ -92,7 +92,7 @@ async fn loadtest_fanout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loadtest_cluster() {
-    if crate::helpers::fresh_postgres().await.is_none() {
+    if !crate::helpers::postgres_reachable().await {
         return;
     }
     smoke(
