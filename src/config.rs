@@ -64,6 +64,9 @@ pub struct StoreSettings {
     pub queue: usize,
     /// Size of the read pool.
     pub read_connections: u32,
+    /// How long a request id is remembered, so a retry within this window
+    /// gets its first answer; older records are pruned hourly.
+    pub request_retention_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -232,6 +235,10 @@ impl Settings {
             ("store.batch_max", self.store.batch_max as f64),
             ("store.queue", self.store.queue as f64),
             ("store.read_connections", self.store.read_connections as f64),
+            (
+                "store.request_retention_hours",
+                self.store.request_retention_hours as f64,
+            ),
             ("limits.body_bytes", self.limits.body_bytes as f64),
             ("hub.tally_interval_ms", self.hub.tally_interval_ms as f64),
             ("hub.ring_size", self.hub.ring_size as f64),

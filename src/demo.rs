@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::{Millis, Moderation, NewConversation, ProfileQuestion, SignupMode};
-use crate::store::{Store, StoreError, Write};
+use crate::store::{write, Store, StoreError};
 
 /// The demo conversation, compiled in.
 pub const DEMO_TOML: &str = include_str!("../config/demo-conversation.toml");
@@ -100,7 +100,7 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
             }
             .into_conversation()?;
             store
-                .write(Write::CreateConversation {
+                .write(write::CreateConversation {
                     conversation: conversation.clone(),
                 })
                 .await?;
@@ -115,7 +115,7 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
             )
         });
         let written = store
-            .write(Write::UpsertPledge {
+            .write(write::UpsertPledge {
                 conversation_id: conversation.id,
                 item_id: id,
                 title: pledge.title.trim().to_string(),

@@ -29,6 +29,8 @@
 //!   wait for every connection task, then flush the store's writer.
 //! - [`report`]: the analysis of a conversation (tallies, intervals,
 //!   groups with small-group suppression, themes) and its exports.
+//! - [`upkeep`]: what runs on the clock: deadline announcements, pruning
+//!   old request ids.
 //! - [`telemetry`]: logging and metrics set-up.
 //! - [`demo`]: the demo conversation and the TOML import format.
 
@@ -41,3 +43,4 @@ pub mod report;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod upkeep;

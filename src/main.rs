@@ -12,7 +12,7 @@ use chorus::demo::{self, ConversationFile};
 use chorus::domain::Role;
 use chorus::http::auth::hash_password;
 use chorus::startup::{shutdown_signal, Application};
-use chorus::store::{self, StoreError, Write};
+use chorus::store::{self, write, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -142,7 +142,7 @@ async fn run() -> anyhow::Result<()> {
             );
             let store = store::connect(&settings.database_url, &settings.store).await?;
             let result = store
-                .write(Write::CreateUser {
+                .write(write::CreateUser {
                     id: Uuid::new_v4(),
                     name: name.clone(),
                     role,
@@ -224,7 +224,7 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
         let password = Uuid::new_v4().simple().to_string()[..12].to_string();
         let hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
         let created = store
-            .write(Write::CreateUser {
+            .write(write::CreateUser {
                 id: Uuid::new_v4(),
                 name: "demo".into(),
                 role: Role::Admin,
@@ -235,7 +235,7 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
             Ok(_) => {}
             Err(StoreError::Conflict(_)) => {
                 store
-                    .write(Write::SetPassword {
+                    .write(write::SetPassword {
                         name: "demo".into(),
                         password_hash: hash,
                     })

@@ -69,6 +69,17 @@ impl Application {
         }
         let limits = Arc::new(RateLimits::new(&settings.rate, &settings.ws));
         background.spawn(forget_idle_keys(limits.clone(), shutdown.clone()));
+        background.spawn(crate::upkeep::announce_deadlines(
+            store.clone(),
+            hub.clone(),
+            shutdown.clone(),
+        ));
+        let retention = Duration::from_secs(settings.store.request_retention_hours * 3600);
+        background.spawn(crate::upkeep::prune_requests(
+            store.clone(),
+            retention,
+            shutdown.clone(),
+        ));
         let state = AppState::new(Shared {
             settings,
             store,

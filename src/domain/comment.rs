@@ -93,6 +93,27 @@ impl ModerationAction {
         }
     }
 
+    /// The comment after the action. Approving also settles its open
+    /// flags: it has been reviewed, so it leaves every desk's review
+    /// queue. A hiding reason is kept only while the comment is hidden.
+    pub fn apply_to(self, comment: &Comment, reason: Option<&str>) -> Comment {
+        let (status, pinned) = self.apply(comment.status, comment.pinned);
+        Comment {
+            status,
+            pinned,
+            hidden_reason: match status {
+                CommentStatus::Hidden => reason.map(str::to_string),
+                _ => None,
+            },
+            flags: if self == ModerationAction::Approve {
+                0
+            } else {
+                comment.flags
+            },
+            ..comment.clone()
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ModerationAction::Hide => "hide",

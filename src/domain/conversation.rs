@@ -237,7 +237,7 @@ impl NewConversation {
             INTRODUCTION_MAX,
         ));
         let access_code = match (&self.signup_mode, &self.access_code) {
-            (SignupMode::Code, Some(code)) => Some(push(clean("access_code", code, 4, 64))),
+            (SignupMode::Code, Some(code)) => Some(push(clean_access_code(code))),
             (SignupMode::Code, None) => {
                 errors.push(FieldError {
                     field: "access_code".into(),
@@ -281,6 +281,149 @@ impl NewConversation {
             word_list,
             display: DisplayMode::default(),
         })
+    }
+}
+
+/// Access codes are typed by people at events: 4 to 64 characters.
+pub fn clean_access_code(code: &str) -> Result<String, Invalid> {
+    clean("access_code", code, 4, 64)
+}
+
+/// What an organiser (or, for the display and word list, a facilitator)
+/// changes in a conversation. Only the fields sent change: the store
+/// applies the patch to the row as it is inside the writing transaction,
+/// so two people changing different fields at once both keep theirs.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationPatch {
+    pub title: Option<String>,
+    pub introduction: Option<String>,
+    pub opens_at: Option<Millis>,
+    /// A time (RFC 3339) or `"now"` (close early).
+    pub closes_at: Option<String>,
+    pub moderation: Option<Moderation>,
+    pub ideas_need_approval: Option<bool>,
+    pub access_code: Option<String>,
+    pub results_visible: Option<bool>,
+    pub word_list: Option<Vec<String>>,
+    pub display: Option<DisplayMode>,
+    pub signup_mode: Option<SignupMode>,
+}
+
+impl ConversationPatch {
+    /// Facilitators may switch the display and edit the word list from the
+    /// desk; everything else is the organisers' (admins').
+    pub fn admin_only(&self) -> bool {
+        self.title.is_some()
+            || self.introduction.is_some()
+            || self.opens_at.is_some()
+            || self.closes_at.is_some()
+            || self.moderation.is_some()
+            || self.ideas_need_approval.is_some()
+            || self.access_code.is_some()
+            || self.results_visible.is_some()
+            || self.signup_mode.is_some()
+    }
+
+    /// The conversation after the patch, and what kind of change it is for
+    /// the event log: "display", "extend", "close" or "update".
+    pub fn apply(
+        &self,
+        before: &Conversation,
+        now: Millis,
+    ) -> Result<(Conversation, &'static str), Invalid> {
+        let mut after = before.clone();
+        if let Some(title) = &self.title {
+            after.title = clean("title", title, 1, TITLE_MAX)?;
+        }
+        if let Some(introduction) = &self.introduction {
+            after.introduction = clean("introduction", introduction, 0, INTRODUCTION_MAX)?;
+        }
+        if let Some(opens_at) = self.opens_at {
+            after.opens_at = opens_at;
+        }
+        if let Some(closes_at) = &self.closes_at {
+            after.closes_at = if closes_at == "now" {
+                now
+            } else {
+                Millis::parse_rfc3339(closes_at).ok_or_else(|| {
+                    Invalid::field(
+                        "closes_at",
+                        "must be an RFC 3339 time such as 2026-12-04T17:00:00Z, or \"now\"",
+                    )
+                })?
+            };
+        }
+        if let Some(moderation) = self.moderation {
+            after.moderation = moderation;
+        }
+        if let Some(flag) = self.ideas_need_approval {
+            after.ideas_need_approval = flag;
+        }
+        if let Some(code) = &self.access_code {
+            after.access_code = Some(clean_access_code(code)?);
+        }
+        if let Some(flag) = self.results_visible {
+            after.results_visible = flag;
+        }
+        if let Some(mode) = self.signup_mode {
+            after.signup_mode = mode;
+            if mode == SignupMode::Open {
+                after.access_code = None;
+            }
+        }
+        if after.signup_mode == SignupMode::Code && after.access_code.is_none() {
+            return Err(Invalid::field(
+                "access_code",
+                "is required when signup_mode is \"code\"",
+            ));
+        }
+        if let Some(words) = &self.word_list {
+            after.word_list = clean_word_list(words)?;
+        }
+        if let Some(display) = &self.display {
+            if display.mode == DisplayKind::Focus && display.item_id.is_none() {
+                return Err(Invalid::field(
+                    "display.item_id",
+                    "is required to focus on a pledge",
+                ));
+            }
+            after.display = display.clone();
+        }
+        if after.closes_at <= after.opens_at {
+            return Err(Invalid::field("closes_at", "must be after opens_at"));
+        }
+        let action = if after.display != before.display {
+            "display"
+        } else if after.closes_at > before.closes_at {
+            "extend"
+        } else if after.closes_at < before.closes_at && after.closes_at <= now {
+            "close"
+        } else {
+            "update"
+        };
+        Ok((after, action))
+    }
+}
+
+impl Conversation {
+    /// A new comment's status: pending review under pre-moderation, or
+    /// when it contains a word from the word list; visible otherwise.
+    pub fn comment_status(&self, body: &str) -> super::CommentStatus {
+        if self.moderation == Moderation::Pre || matching_word(body, &self.word_list).is_some() {
+            super::CommentStatus::Pending
+        } else {
+            super::CommentStatus::Visible
+        }
+    }
+
+    /// A new idea's status: pending approval when the organisers asked for it.
+    pub fn idea_status(&self) -> super::ItemStatus {
+        if self.ideas_need_approval {
+            super::ItemStatus::Pending
+        } else {
+            super::ItemStatus::Visible
+        }
     }
 }
 

@@ -56,6 +56,19 @@ impl ItemStatus {
     }
 }
 
+impl super::ModerationAction {
+    /// The status an item has after the action: items can be approved,
+    /// hidden or restored, not pinned.
+    pub fn item_status(self) -> Result<ItemStatus, &'static str> {
+        use super::ModerationAction::*;
+        match self {
+            Hide => Ok(ItemStatus::Hidden),
+            Approve | Restore => Ok(ItemStatus::Visible),
+            Pin | Unpin => Err("items can be approved, hidden or restored"),
+        }
+    }
+}
+
 /// An item's absolute vote counts. `version` grows by one with every
 /// change, in the same transaction, so any copy can tell which is newer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

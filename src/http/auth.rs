@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::{Conversation, Participant, Role, User};
-use crate::store::{Session, Write};
+use crate::store::{write, Session};
 
 pub const COOKIE: &str = "chorus_session";
 
@@ -192,7 +192,7 @@ impl Caller {
         let id = Uuid::new_v4();
         state
             .store
-            .write(Write::CreateSession {
+            .write(write::CreateSession {
                 id,
                 token_hash,
                 user_id: None,

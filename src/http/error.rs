@@ -162,6 +162,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid { field, message } => {
                 ApiError::Invalid(Invalid::field(field, message))
             }
+            StoreError::Rejected(invalid) => ApiError::Invalid(invalid),
             StoreError::Suspended => ApiError::Forbidden(
                 "you have been suspended from contributing to this conversation".into(),
             ),

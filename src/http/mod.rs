@@ -31,7 +31,7 @@ use self::error::ApiError;
 use self::rate::RateLimits;
 use crate::config::Settings;
 use crate::hub::Hub;
-use crate::store::{Store, Write, Written};
+use crate::store::{Command, Committed, Store};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -72,16 +72,36 @@ impl AppState {
     /// Commits a write and publishes what it changed. Runs in its own task
     /// so a client that hangs up mid-request cannot cancel the publish of
     /// a write that did commit.
-    pub async fn commit(&self, write: Write) -> Result<Written, ApiError> {
+    pub async fn commit<C: Command>(&self, command: C) -> Result<Committed<C::Answer>, ApiError> {
         let store = self.store.clone();
         let hub = self.hub.clone();
         tokio::spawn(async move {
-            let written = store.write(write).await?;
-            hub.publish(&written);
-            Ok::<_, ApiError>(written)
+            let committed = store.write(command).await?;
+            hub.publish(&committed);
+            Ok::<_, ApiError>(committed)
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
+    /// Commits a contribution while the conversation is open. Once it is
+    /// not, a retry of a request that did commit still gets its first
+    /// answer (a client's offline queue may deliver it late); anything
+    /// else is refused.
+    pub async fn commit_open<C: Command>(
+        &self,
+        conversation: &crate::domain::Conversation,
+        command: C,
+    ) -> Result<Committed<C::Answer>, ApiError> {
+        let Err(state) = conversation.check_open(crate::domain::Millis::now()) else {
+            return self.commit(command).await;
+        };
+        if let Some(key) = command.request() {
+            if let Some(recorded) = self.store.request(key.id).await? {
+                return Ok(crate::store::write::replay::<C>(&key, &recorded)?);
+            }
+        }
+        Err(ApiError::NotOpen(state))
     }
 }
 

@@ -340,7 +340,7 @@ impl Connection {
             && self.state.hub.first_display_of_day(conversation.id, today)
         {
             // Event days for the report: one row per conversation and day.
-            let write = crate::store::Write::DisplaySeen {
+            let write = crate::store::write::RecordDisplayDay {
                 conversation_id: conversation.id,
                 day: today,
             };

@@ -20,7 +20,7 @@ use self::bus::{Bus, BusBody, BusMessage};
 use self::protocol::{Presence, RequestedRole};
 use self::topic::{Subscription, Topic};
 use crate::config::HubSettings;
-use crate::store::{Store, StoreError, Written};
+use crate::store::{Committed, Store, StoreError};
 
 /// How often each topic checks the store for events it never heard of
 /// (a message lost between nodes with nothing after it to reveal the gap).
@@ -86,8 +86,8 @@ impl Hub {
     }
 
     /// Announces a committed write to every node (this one included).
-    pub fn publish(&self, written: &Written) {
-        for event in &written.events {
+    pub fn publish<T>(&self, committed: &Committed<T>) {
+        for event in &committed.events {
             self.bus().publish(BusMessage {
                 origin: self.node_id.clone(),
                 conversation_id: event.conversation_id,
@@ -96,7 +96,7 @@ impl Hub {
                 },
             });
         }
-        if let Some((conversation_id, change)) = written.tally {
+        if let Some((conversation_id, change)) = committed.tally {
             self.bus().publish(BusMessage {
                 origin: self.node_id.clone(),
                 conversation_id,

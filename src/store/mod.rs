@@ -1,20 +1,30 @@
-//! Durable storage behind one trait, [`Store`], with one implementation per
-//! database: SQLite (the embedded default) and PostgreSQL (cluster mode),
-//! picked by the URL's scheme in [`connect`]. Each keeps its own migrations
-//! under `migrations/<backend>/`.
+//! Durable storage behind one trait, [`Store`], on SQLite (the embedded
+//! default) or PostgreSQL (cluster mode), picked by the URL's scheme in
+//! [`connect`]. Each keeps its own migrations under `migrations/<backend>/`.
 //!
-//! Every change goes through [`Store::write`], which hands it to the
-//! store's single writer. The writer takes the writes that arrived
-//! together, applies them in one transaction (group commit: one fsync for
-//! the lot) and only then answers each. So an acknowledged write is durable,
-//! and durability does not cost throughput. Inside that transaction an
-//! event gets its conversation's next sequence number and a vote bumps its
-//! item's tally version: commit order is sequence order.
+//! The map, in the order a write travels:
+//!
+//! - [`command`]: a change is a typed [`Command`] whose `Answer` is what the
+//!   caller gets back; [`Store::write`] queues it and waits for its commit.
+//! - [`writer`]: the single writer, on its own thread: group commit (the
+//!   writes that arrived together share one transaction and one fsync), a
+//!   savepoint per write, and only then an answer to each caller.
+//! - [`write`]: every kind of change, one file per concern, each applied by
+//!   a method of [`write::Tx`], the open transaction. Exact retries live
+//!   there once for all ([`write::Tx::once`]).
+//! - [`read`]: the reads, on a pool beside the writer.
+//! - [`backend`]: what differs between the databases; [`sqlite`] and
+//!   [`postgres`] open them and apply a batch of votes in their own SQL.
+//! - [`rows`]: rows to domain values and back.
 
+pub mod backend;
+pub mod command;
 pub mod postgres;
+pub mod read;
 mod rows;
-mod sql;
 pub mod sqlite;
+pub mod write;
+pub mod writer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,9 +32,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use command::{Answer, Command, Committed};
+
 use crate::domain::{
-    AuthorAction, Choice, Comment, CommentStatus, CommentTally, Conversation, Event, Item,
-    ItemStatus, ModerationAction, Participant, Role, Tally, User,
+    Choice, Comment, CommentTally, Conversation, Event, Invalid, Item, Participant, Tally, User,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +46,10 @@ pub enum StoreError {
     /// A client UUID or unique name already used for something else.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A domain rule refused the change against the state it met in the
+    /// transaction (e.g. a patch that would close before it opens).
+    #[error("{0}")]
+    Rejected(#[from] Invalid),
     /// A rule that needs the database to check (e.g. replying to a reply).
     #[error("invalid: {field}: {message}")]
     Invalid {
@@ -67,6 +82,7 @@ impl StoreError {
             StoreError::NotFound(_)
                 | StoreError::Conflict(_)
                 | StoreError::Invalid { .. }
+                | StoreError::Rejected(_)
                 | StoreError::Suspended
         )
     }
@@ -79,238 +95,12 @@ pub struct Session {
     pub user: Option<User>,
 }
 
-/// Everything that changes stored state. Each write is self-contained so
-/// the writer can re-run it on its own if its batch fails.
-#[derive(Debug, Clone)]
-pub enum Write {
-    CreateSession {
-        id: Uuid,
-        token_hash: Vec<u8>,
-        user_id: Option<Uuid>,
-    },
-    SetSessionUser {
-        session_id: Uuid,
-        user_id: Option<Uuid>,
-    },
-    SignUp {
-        conversation_id: Uuid,
-        session_id: Uuid,
-        profile: BTreeMap<String, String>,
-    },
-    Vote {
-        conversation_id: Uuid,
-        item_id: Uuid,
-        participant_id: Uuid,
-        request_id: Uuid,
-        choice: Option<Choice>,
-    },
-    CommentVote {
-        conversation_id: Uuid,
-        comment_id: Uuid,
-        participant_id: Uuid,
-        request_id: Uuid,
-        up: bool,
-    },
-    Comment {
-        conversation_id: Uuid,
-        item_id: Uuid,
-        comment_id: Uuid,
-        parent_id: Option<Uuid>,
-        participant_id: Uuid,
-        body: String,
-        status: CommentStatus,
-    },
-    Flag {
-        conversation_id: Uuid,
-        comment_id: Uuid,
-        flag_id: Uuid,
-        participant_id: Uuid,
-        reason: String,
-    },
-    Idea {
-        conversation_id: Uuid,
-        item_id: Uuid,
-        participant_id: Uuid,
-        title: String,
-        body: String,
-        status: ItemStatus,
-    },
-    ModerateComment {
-        conversation_id: Uuid,
-        comment_id: Uuid,
-        request_id: Uuid,
-        actor: String,
-        action: ModerationAction,
-        reason: Option<String>,
-    },
-    ModerateItem {
-        conversation_id: Uuid,
-        item_id: Uuid,
-        request_id: Uuid,
-        actor: String,
-        action: ModerationAction,
-        reason: Option<String>,
-    },
-    CreateConversation {
-        conversation: Conversation,
-    },
-    UpdateConversation {
-        conversation: Conversation,
-        actor: String,
-        action: String,
-    },
-    UpsertPledge {
-        conversation_id: Uuid,
-        item_id: Uuid,
-        title: String,
-        body: String,
-        position: i64,
-        actor: String,
-    },
-    CreateUser {
-        id: Uuid,
-        name: String,
-        role: Role,
-        password_hash: String,
-    },
-    CreateDisplayToken {
-        conversation_id: Uuid,
-        token_hash: Vec<u8>,
-        actor: String,
-    },
-    /// A facilitator edits a comment to remove identifying details; the
-    /// first original is kept for admins.
-    EditComment {
-        conversation_id: Uuid,
-        comment_id: Uuid,
-        request_id: Uuid,
-        actor: String,
-        body: String,
-    },
-    /// Suspends, reinstates, or hides everything by a comment's author.
-    ModerateAuthor {
-        conversation_id: Uuid,
-        comment_id: Uuid,
-        request_id: Uuid,
-        actor: String,
-        action: AuthorAction,
-        reason: Option<String>,
-    },
-    /// A display screen watched the conversation on this day (report).
-    DisplaySeen {
-        conversation_id: Uuid,
-        day: i64,
-    },
-    /// Sets a user's password (the demo's facilitator gets a fresh one each start).
-    SetPassword {
-        name: String,
-        password_hash: String,
-    },
-}
-
-impl Write {
-    /// The conversation whose rows this write changes, if any.
-    pub fn conversation_id(&self) -> Option<Uuid> {
-        match self {
-            Write::SignUp {
-                conversation_id, ..
-            }
-            | Write::Vote {
-                conversation_id, ..
-            }
-            | Write::CommentVote {
-                conversation_id, ..
-            }
-            | Write::Comment {
-                conversation_id, ..
-            }
-            | Write::Flag {
-                conversation_id, ..
-            }
-            | Write::Idea {
-                conversation_id, ..
-            }
-            | Write::EditComment {
-                conversation_id, ..
-            }
-            | Write::ModerateAuthor {
-                conversation_id, ..
-            }
-            | Write::DisplaySeen {
-                conversation_id, ..
-            }
-            | Write::ModerateComment {
-                conversation_id, ..
-            }
-            | Write::ModerateItem {
-                conversation_id, ..
-            }
-            | Write::UpsertPledge {
-                conversation_id, ..
-            }
-            | Write::CreateDisplayToken {
-                conversation_id, ..
-            } => Some(*conversation_id),
-            Write::UpdateConversation { conversation, .. } => Some(conversation.id),
-            Write::CreateConversation { .. }
-            | Write::CreateSession { .. }
-            | Write::SetSessionUser { .. }
-            | Write::CreateUser { .. }
-            | Write::SetPassword { .. } => None,
-        }
-    }
-}
-
-/// What a write did, for the answer to the caller.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Done,
-    Participant {
-        participant: Participant,
-        created: bool,
-    },
-    Vote {
-        item_id: Uuid,
-        choice: Option<Choice>,
-        tally: Tally,
-    },
-    CommentVote {
-        comment_id: Uuid,
-        up: bool,
-        tally: CommentTally,
-    },
-    Comment(Comment),
-    Item(Item),
-    Flags(i64),
-    Conversation(Conversation),
-}
-
 /// A change the live hub must hear about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "of", rename_all = "lowercase")]
 pub enum TallyChange {
     Item { id: Uuid, tally: Tally },
     Comment { id: Uuid, tally: CommentTally },
-}
-
-/// The result of a committed write: the answer, plus what to publish.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub outcome: Outcome,
-    /// The events this write appended, in order (none for votes and replays).
-    pub events: Vec<Event>,
-    /// The tally this write changed, if any.
-    pub tally: Option<(Uuid, TallyChange)>,
-}
-
-impl Written {
-    fn outcome(outcome: Outcome) -> Written {
-        Written {
-            outcome,
-            events: Vec::new(),
-            tally: None,
-        }
-    }
 }
 
 /// Everything the report is computed from, read in one transaction.
@@ -373,8 +163,9 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Answers when the database does (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Applies one change durably (group commit) and says what it did.
-    async fn write(&self, write: Write) -> Result<Written, StoreError>;
+    /// Queues a change for the writer (see [`Store::write`]); refuses at
+    /// once with `Overloaded` when the queue is full.
+    fn submit(&self, pending: command::Pending) -> Result<(), StoreError>;
     /// Stops the writer after it has committed what it holds.
     async fn close(&self);
 
@@ -433,11 +224,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<String>, StoreError>;
     /// Everything the report needs.
     async fn report_data(&self, conversation_id: Uuid) -> Result<ReportData, StoreError>;
+    /// A request id's record (what it was used for, its first answer).
+    async fn request(&self, id: Uuid) -> Result<Option<write::vote::Recorded>, StoreError>;
     async fn display_token_valid(
         &self,
         conversation_id: Uuid,
         token_hash: &[u8],
     ) -> Result<bool, StoreError>;
+}
+
+impl dyn Store {
+    /// Applies one change durably (group commit) and answers what it did;
+    /// a retried request gets its first answer back.
+    pub async fn write<C: Command>(&self, command: C) -> Answer<C> {
+        let (request, answer) = command::Request::new(command);
+        self.submit(C::pending(request))?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
 }
 
 /// Opens the store the URL names, applying its migrations.
@@ -446,11 +249,9 @@ pub async fn connect(
     settings: &crate::config::StoreSettings,
 ) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url, settings).await?))
+        Ok(Arc::new(sqlite::open(url, settings).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(
-            postgres::PostgresStore::open(url, settings).await?,
-        ))
+        Ok(Arc::new(postgres::open(url, settings).await?))
     } else {
         Err(StoreError::Invalid {
             field: "database_url",

@@ -1,5 +1,5 @@
-//! Rows as both databases return them, and their conversion to domain
-//! values. Column lists live here as macros so every query selects the
+//! Rows as both databases return them, and their conversion to and from
+//! domain values. The column lists live here so every query selects the
 //! same columns in the same order as the row structs expect.
 
 use uuid::Uuid;
@@ -10,22 +10,9 @@ use crate::domain::{
     Moderation, Participant, SignupMode, Tally,
 };
 
-macro_rules! conversation_columns {
-    () => {
-        "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, word_list, display"
-    };
-}
-macro_rules! item_columns {
-    () => {
-        "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at"
-    };
-}
-macro_rules! comment_columns {
-    () => {
-        "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at"
-    };
-}
-pub(crate) use {comment_columns, conversation_columns, item_columns};
+pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, word_list, display";
+pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at";
+pub const COMMENT_COLUMNS: &str = "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at";
 
 #[derive(sqlx::FromRow)]
 pub struct ConversationRow {
@@ -72,6 +59,34 @@ impl TryFrom<ConversationRow> for Conversation {
                 .map_err(|e| StoreError::Corrupt(format!("word_list: {e}")))?,
             display: serde_json::from_str(&r.display)
                 .map_err(|e| StoreError::Corrupt(format!("display: {e}")))?,
+        })
+    }
+}
+
+impl ConversationRow {
+    /// The row as stored: enums as their names, lists and the display as JSON.
+    pub fn from_conversation(c: &Conversation) -> Result<ConversationRow, StoreError> {
+        let json = |what: &str, value: serde_json::Result<String>| {
+            value.map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+        };
+        Ok(ConversationRow {
+            id: c.id,
+            slug: c.slug.clone(),
+            title: c.title.clone(),
+            introduction: c.introduction.clone(),
+            opens_at: c.opens_at.0,
+            closes_at: c.closes_at.0,
+            signup_mode: signup_mode_str(c.signup_mode).to_string(),
+            access_code: c.access_code.clone(),
+            moderation: moderation_str(c.moderation).to_string(),
+            ideas_need_approval: c.ideas_need_approval,
+            profile_questions: json(
+                "profile_questions",
+                serde_json::to_string(&c.profile_questions),
+            )?,
+            results_visible: c.results_visible,
+            word_list: json("word_list", serde_json::to_string(&c.word_list))?,
+            display: json("display", serde_json::to_string(&c.display))?,
         })
     }
 }

@@ -11,7 +11,7 @@ use chorus::config::Settings;
 use chorus::domain::Role;
 use chorus::http::auth::hash_password;
 use chorus::startup::Application;
-use chorus::store::{Store, Write};
+use chorus::store::{write, Store};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -180,7 +180,7 @@ impl TestApp {
         );
         let password = "correct horse battery";
         self.store
-            .write(Write::CreateUser {
+            .write(write::CreateUser {
                 id: Uuid::new_v4(),
                 name: name.clone(),
                 role,
@@ -409,7 +409,7 @@ pub async fn staff_cookie(app: &TestApp, role: Role) -> String {
         &Uuid::new_v4().simple().to_string()[..6]
     );
     app.store
-        .write(Write::CreateUser {
+        .write(write::CreateUser {
             id: Uuid::new_v4(),
             name: name.clone(),
             role,

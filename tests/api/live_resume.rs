@@ -275,7 +275,7 @@ async fn a_participant_resuming_skips_what_its_role_may_not_see() {
 #[tokio::test]
 async fn events_the_hub_never_heard_of_are_delivered_from_the_store_in_order() {
     use chorus::domain::CommentStatus;
-    use chorus::store::Write;
+    use chorus::store::write;
     let app = spawn_app().await;
     let admin = app.staff(Role::Admin).await;
     let (slug, items) = app.conversation(&admin, json!({}), 1).await;
@@ -298,7 +298,7 @@ async fn events_the_hub_never_heard_of_are_delivered_from_the_store_in_order() {
         .await;
     assert!(status.is_success(), "{me}");
     let participant_id: uuid::Uuid = me["participant"]["id"].as_str().unwrap().parse().unwrap();
-    let unannounced = |body: &str| Write::Comment {
+    let unannounced = |body: &str| write::PostComment {
         conversation_id,
         item_id,
         comment_id: uuid::Uuid::new_v4(),

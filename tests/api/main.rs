@@ -14,5 +14,6 @@ mod live_resume;
 mod loadtest_smoke;
 mod participation;
 mod report;
+mod retries;
 mod shutdown;
 mod store_suite;

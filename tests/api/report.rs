@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use chorus::domain::{Choice, CommentStatus, Millis, Role};
-use chorus::store::{Outcome, Write};
+use chorus::store::write;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -224,7 +224,7 @@ async fn report_scenario(app: TestApp) {
 
     // A display screen watched today.
     app.store
-        .write(Write::DisplaySeen {
+        .write(write::RecordDisplayDay {
             conversation_id: conversation.id,
             day: Millis::now().day(),
         })
@@ -744,7 +744,7 @@ async fn bench_report_for_a_large_conversation() {
             for n in (chunk..PARTICIPANTS).step_by(100) {
                 let session = Uuid::new_v4();
                 store
-                    .write(Write::CreateSession {
+                    .write(write::CreateSession {
                         id: session,
                         token_hash: session.as_bytes().to_vec(),
                         user_id: None,
@@ -763,16 +763,14 @@ async fn bench_report_for_a_large_conversation() {
                     );
                 }
                 let written = store
-                    .write(Write::SignUp {
+                    .write(write::SignUp {
                         conversation_id,
                         session_id: session,
                         profile,
                     })
                     .await
                     .unwrap();
-                let Outcome::Participant { participant, .. } = written.outcome else {
-                    panic!()
-                };
+                let participant = written.answer.participant;
                 for v in 0..VOTES_EACH {
                     let item = pledges[(n + v) % PLEDGES];
                     let choice = if (n * 7 + v * 3) % 5 < 3 {
@@ -781,7 +779,7 @@ async fn bench_report_for_a_large_conversation() {
                         Choice::Wrong
                     };
                     store
-                        .write(Write::Vote {
+                        .write(write::CastVote {
                             conversation_id,
                             item_id: item,
                             participant_id: participant.id,
@@ -799,7 +797,7 @@ async fn bench_report_for_a_large_conversation() {
                         words[(n * 3 + c) % words.len()]
                     );
                     store
-                        .write(Write::Comment {
+                        .write(write::PostComment {
                             conversation_id,
                             item_id: item,
                             comment_id: Uuid::new_v4(),

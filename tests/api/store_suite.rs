@@ -9,7 +9,7 @@ use chorus::config::Settings;
 use chorus::domain::{
     Choice, CommentStatus, ItemStatus, Millis, ModerationAction, NewConversation, SignupMode,
 };
-use chorus::store::{self, Outcome, Store, StoreError, TallyChange, Write};
+use chorus::store::{self, write, Store, StoreError, TallyChange};
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -41,7 +41,7 @@ async fn conversation(store: &dyn Store) -> Uuid {
     .unwrap();
     let id = conversation.id;
     store
-        .write(Write::CreateConversation { conversation })
+        .write(write::CreateConversation { conversation })
         .await
         .unwrap();
     id
@@ -50,7 +50,7 @@ async fn conversation(store: &dyn Store) -> Uuid {
 async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
     let item_id = Uuid::new_v4();
     store
-        .write(Write::UpsertPledge {
+        .write(write::UpsertPledge {
             conversation_id,
             item_id,
             title: "P".into(),
@@ -65,17 +65,14 @@ async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
 
 async fn participant(store: &dyn Store, conversation_id: Uuid) -> Uuid {
     let written = store
-        .write(Write::SignUp {
+        .write(write::SignUp {
             conversation_id,
             session_id: Uuid::new_v4(),
             profile: BTreeMap::new(),
         })
         .await
         .unwrap();
-    match written.outcome {
-        Outcome::Participant { participant, .. } => participant.id,
-        other => panic!("{other:?}"),
-    }
+    written.answer.participant.id
 }
 
 fn vote(
@@ -83,8 +80,8 @@ fn vote(
     item_id: Uuid,
     participant_id: Uuid,
     choice: Option<Choice>,
-) -> Write {
-    Write::Vote {
+) -> write::CastVote {
+    write::CastVote {
         conversation_id,
         item_id,
         participant_id,
@@ -131,13 +128,9 @@ async fn suite(backend: Backend) {
         .await
         .unwrap();
     let written = store.write(vote(c, item, alice, None)).await.unwrap();
-    match written.outcome {
-        Outcome::Vote { tally, choice, .. } => {
-            assert_eq!((tally.strong, tally.wrong, tally.version), (0, 0, 3));
-            assert_eq!(choice, None);
-        }
-        other => panic!("{other:?}"),
-    }
+    let tally = written.answer.tally;
+    assert_eq!((tally.strong, tally.wrong, tally.version), (0, 0, 3));
+    assert_eq!(written.answer.choice, None);
 
     // Events: dense sequence numbers in commit order, replayable.
     let base = store.last_seq(c).await.unwrap();
@@ -145,7 +138,7 @@ async fn suite(backend: Backend) {
     for n in 0..5 {
         let id = Uuid::new_v4();
         let written = store
-            .write(Write::Comment {
+            .write(write::PostComment {
                 conversation_id: c,
                 item_id: item,
                 comment_id: id,
@@ -172,7 +165,7 @@ async fn suite(backend: Backend) {
 
     // Idempotency: the same comment id again adds nothing and no event.
     let again = store
-        .write(Write::Comment {
+        .write(write::PostComment {
             conversation_id: c,
             item_id: item,
             comment_id: ids[0],
@@ -190,7 +183,7 @@ async fn suite(backend: Backend) {
     let snapshot = store.snapshot(c, false).await.unwrap();
     assert_eq!(snapshot.items[0].comments, 5);
     let request = Uuid::new_v4();
-    let hide = Write::ModerateComment {
+    let hide = write::ModerateComment {
         conversation_id: c,
         comment_id: ids[0],
         request_id: request,
@@ -218,7 +211,7 @@ async fn suite(backend: Backend) {
 
     // Request errors roll back alone, with no event and no sequence number used.
     let missing = store
-        .write(Write::Comment {
+        .write(write::PostComment {
             conversation_id: c,
             item_id: Uuid::new_v4(),
             comment_id: Uuid::new_v4(),
@@ -237,7 +230,7 @@ async fn suite(backend: Backend) {
     // Ideas.
     let idea = Uuid::new_v4();
     let written = store
-        .write(Write::Idea {
+        .write(write::SuggestIdea {
             conversation_id: c,
             item_id: idea,
             participant_id: alice,
@@ -293,7 +286,7 @@ async fn group_commit(backend: Backend) {
                 .await
                 .unwrap();
             store
-                .write(Write::Comment {
+                .write(write::PostComment {
                     conversation_id: c,
                     item_id: item,
                     comment_id: Uuid::new_v4(),
@@ -350,7 +343,7 @@ async fn votes_sharing_a_commit(backend: Backend) {
     let alice = participant(store, c).await;
     let bob = participant(store, c).await;
     let first = Uuid::new_v4();
-    let vote_with = |participant, item, request, choice| Write::Vote {
+    let vote_with = |participant, item, request, choice| write::CastVote {
         conversation_id: c,
         item_id: item,
         participant_id: participant,
@@ -369,16 +362,17 @@ async fn votes_sharing_a_commit(backend: Backend) {
             Some(Choice::Strong)
         )),
     );
-    let tally = |w: Result<chorus::store::Written, StoreError>| match w.unwrap().outcome {
-        Outcome::Vote { tally, choice, .. } => (tally.strong, tally.wrong, tally.version, choice),
-        other => panic!("{other:?}"),
+    let tally = |w: store::Answer<write::CastVote>| {
+        let voted = w.unwrap().answer;
+        let tally = voted.tally;
+        (tally.strong, tally.wrong, tally.version, voted.choice)
     };
     assert_eq!(tally(a), (1, 0, 1, Some(Choice::Strong)));
     assert_eq!(tally(b), (0, 1, 2, Some(Choice::Wrong)));
     assert_eq!(
         tally(retry),
-        (0, 1, 2, Some(Choice::Wrong)),
-        "a retried request answers the current state"
+        (1, 0, 1, Some(Choice::Strong)),
+        "a retried request gets its first answer, whatever came after"
     );
     assert_eq!(tally(d), (1, 0, 1, Some(Choice::Strong)));
     assert!(

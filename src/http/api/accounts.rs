@@ -13,7 +13,7 @@ use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::rate::check;
 use crate::http::AppState;
-use crate::store::Write;
+use crate::store::write;
 
 pub async fn me(caller: Caller) -> Json<serde_json::Value> {
     Json(json!({"user": caller.user()}))
@@ -50,7 +50,7 @@ pub async fn login(
     let (session_id, new_token) = caller.ensure_session(&state).await?;
     state
         .store
-        .write(Write::SetSessionUser {
+        .write(write::SetSessionUser {
             session_id,
             user_id: Some(user.id),
         })
@@ -72,7 +72,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Sta
     if let Some(session) = &caller.session {
         state
             .store
-            .write(Write::SetSessionUser {
+            .write(write::SetSessionUser {
                 session_id: session.id,
                 user_id: None,
             })
@@ -120,7 +120,7 @@ pub async fn add_user(
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     state
         .store
-        .write(Write::CreateUser {
+        .write(write::CreateUser {
             id: uuid::Uuid::new_v4(),
             name: name.clone(),
             role: new.role,

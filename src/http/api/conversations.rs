@@ -1,46 +1,90 @@
 //! Reading conversations, and the organisers' operations on them.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::participation::ItemBody;
 use super::{conversation, path_uuid};
-use crate::domain::conversation::clean_word_list;
+use crate::domain::conversation::{ConversationPatch, ConversationView};
 use crate::domain::text::{clean, INTRODUCTION_MAX, TITLE_MAX};
 use crate::domain::{
-    DisplayKind, DisplayMode, Invalid, ItemKind, Millis, Moderation, NewConversation, SignupMode,
+    Choice, ConversationState, Item, ItemKind, Millis, NewConversation, Participant, User,
 };
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::AppState;
-use crate::store::{Outcome, Write};
+use crate::store::write;
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// `{"conversations": [...]}`: what the landing page lists.
+#[derive(Debug, Serialize)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConversationSummary {
+    pub slug: String,
+    pub title: String,
+    pub state: ConversationState,
+    pub opens_at: Millis,
+    pub closes_at: Millis,
+}
+
+pub async fn list(State(state): State<AppState>) -> Result<Json<ConversationList>, ApiError> {
     let now = Millis::now();
-    let conversations: Vec<Value> = state
+    let conversations = state
         .store
         .conversations()
         .await?
-        .iter()
-        .map(|c| {
-            json!({"slug": c.slug, "title": c.title, "state": c.state(now),
-                   "opens_at": c.opens_at, "closes_at": c.closes_at})
+        .into_iter()
+        .map(|c| ConversationSummary {
+            state: c.state(now),
+            slug: c.slug,
+            title: c.title,
+            opens_at: c.opens_at,
+            closes_at: c.closes_at,
         })
         .collect();
-    Ok(Json(json!({ "conversations": conversations })))
+    Ok(Json(ConversationList { conversations }))
 }
 
 /// Everything a page needs, consistent with sequence number `seq`.
+#[derive(Debug, Serialize)]
+pub struct SnapshotBody<'a> {
+    pub conversation: ConversationView<'a>,
+    pub items: Vec<Item>,
+    pub me: Me<'a>,
+    /// The sequence number the items correspond to (subscribe after it).
+    pub seq: i64,
+    /// Staff only.
+    pub word_list: Option<&'a [String]>,
+    /// Staff only.
+    pub access_code: Option<&'a str>,
+}
+
+/// Who the caller is here, and what they have voted.
+#[derive(Debug, Serialize)]
+pub struct Me<'a> {
+    pub participant: Option<Participant>,
+    pub user: Option<&'a User>,
+    /// Item id to choice.
+    pub votes: BTreeMap<Uuid, Choice>,
+    /// Comments this participant has up-voted.
+    pub comment_votes: Vec<Uuid>,
+}
+
 pub async fn snapshot(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let staff = caller.user().is_some();
     let snapshot = state.store.snapshot(conversation.id, staff).await?;
@@ -52,23 +96,30 @@ pub async fn snapshot(
         Some(p) => state.store.votes_of(p.id).await?,
         None => (Vec::new(), Vec::new()),
     };
-    let votes: serde_json::Map<String, Value> = votes
-        .into_iter()
-        .map(|(id, choice)| (id.to_string(), json!(choice)))
-        .collect();
-    Ok(Json(json!({
-        "conversation": conversation.view(Millis::now()),
-        "items": snapshot.items,
-        "me": {
-            "participant": participant,
-            "user": caller.user(),
-            "votes": votes,
-            "comment_votes": comment_votes,
+    let body = SnapshotBody {
+        conversation: conversation.view(Millis::now()),
+        items: snapshot.items,
+        me: Me {
+            participant,
+            user: caller.user(),
+            votes: votes.into_iter().collect(),
+            comment_votes,
         },
-        "seq": snapshot.seq,
-        "word_list": staff.then_some(&conversation.word_list),
-        "access_code": if staff { conversation.access_code.as_deref() } else { None },
-    })))
+        seq: snapshot.seq,
+        word_list: staff.then_some(conversation.word_list.as_slice()),
+        access_code: if staff {
+            conversation.access_code.as_deref()
+        } else {
+            None
+        },
+    };
+    Ok(Json(body).into_response())
+}
+
+/// `{"conversation": {...}}`: a conversation as its organisers see it.
+#[derive(Debug, Serialize)]
+pub struct ConversationBody<'a> {
+    pub conversation: ConversationView<'a>,
 }
 
 pub async fn create(
@@ -78,150 +129,45 @@ pub async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.admin()?;
     let conversation = new.into_conversation()?;
-    let written = state
-        .commit(Write::CreateConversation { conversation })
-        .await?;
-    match written.outcome {
-        Outcome::Conversation(c) => Ok((
-            StatusCode::CREATED,
-            Json(json!({"conversation": c.view(Millis::now())})),
-        )),
-        _ => Err(ApiError::Internal("unexpected outcome".into())),
-    }
+    let created = state
+        .commit(write::CreateConversation { conversation })
+        .await?
+        .answer;
+    let body = ConversationBody {
+        conversation: created.view(Millis::now()),
+    };
+    Ok((StatusCode::CREATED, Json(body).into_response()))
 }
 
-/// `closes_at` may be a time or `"now"` (close early).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConversationPatch {
-    title: Option<String>,
-    introduction: Option<String>,
-    opens_at: Option<Millis>,
-    closes_at: Option<String>,
-    moderation: Option<Moderation>,
-    ideas_need_approval: Option<bool>,
-    access_code: Option<String>,
-    results_visible: Option<bool>,
-    word_list: Option<Vec<String>>,
-    display: Option<DisplayMode>,
-    signup_mode: Option<SignupMode>,
-}
-
-impl ConversationPatch {
-    /// Facilitators may switch the display and edit the word list from the
-    /// desk; everything else is the organisers' (admins').
-    fn admin_only(&self) -> bool {
-        self.title.is_some()
-            || self.introduction.is_some()
-            || self.opens_at.is_some()
-            || self.closes_at.is_some()
-            || self.moderation.is_some()
-            || self.ideas_need_approval.is_some()
-            || self.access_code.is_some()
-            || self.results_visible.is_some()
-            || self.signup_mode.is_some()
-    }
-}
-
+/// Changes only the fields sent, to the conversation as it is when the
+/// writer applies them: two people changing different fields in the same
+/// second both keep their change.
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
     ApiJson(patch): ApiJson<ConversationPatch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let user = if patch.admin_only() {
         caller.admin()?
     } else {
         caller.staff()?
     };
     let before = conversation(&state, &slug).await?;
-    let mut after = before.clone();
-    let now = Millis::now();
-    if let Some(title) = patch.title {
-        after.title = clean("title", &title, 1, TITLE_MAX)?;
-    }
-    if let Some(introduction) = patch.introduction {
-        after.introduction = clean("introduction", &introduction, 0, INTRODUCTION_MAX)?;
-    }
-    if let Some(opens_at) = patch.opens_at {
-        after.opens_at = opens_at;
-    }
-    if let Some(closes_at) = patch.closes_at {
-        after.closes_at = if closes_at == "now" {
-            now
-        } else {
-            Millis::parse_rfc3339(&closes_at).ok_or_else(|| {
-                Invalid::field(
-                    "closes_at",
-                    "must be an RFC 3339 time such as 2026-12-04T17:00:00Z, or \"now\"",
-                )
-            })?
-        };
-    }
-    if let Some(moderation) = patch.moderation {
-        after.moderation = moderation;
-    }
-    if let Some(flag) = patch.ideas_need_approval {
-        after.ideas_need_approval = flag;
-    }
-    if let Some(code) = patch.access_code {
-        after.access_code = Some(clean("access_code", &code, 4, 64)?);
-    }
-    if let Some(flag) = patch.results_visible {
-        after.results_visible = flag;
-    }
-    if let Some(mode) = patch.signup_mode {
-        after.signup_mode = mode;
-        if mode == SignupMode::Open {
-            after.access_code = None;
-        }
-    }
-    if after.signup_mode == SignupMode::Code && after.access_code.is_none() {
-        return Err(
-            Invalid::field("access_code", "is required when signup_mode is \"code\"").into(),
-        );
-    }
-    if let Some(words) = patch.word_list {
-        after.word_list = clean_word_list(&words)?;
-    }
-    if let Some(display) = patch.display {
-        if display.mode == DisplayKind::Focus {
-            let item = display.item_id.ok_or_else(|| {
-                Invalid::field("display.item_id", "is required to focus on a pledge")
-            })?;
-            state
-                .store
-                .item(before.id, item)
-                .await?
-                .ok_or_else(|| ApiError::NotFound("item".into()))?;
-        }
-        after.display = display;
-    }
-    if after.closes_at <= after.opens_at {
-        return Err(Invalid::field("closes_at", "must be after opens_at").into());
-    }
-    let action = if after.display != before.display {
-        "display"
-    } else if after.closes_at > before.closes_at {
-        "extend"
-    } else if after.closes_at < before.closes_at && after.closes_at <= now {
-        "close"
-    } else {
-        "update"
-    };
     state.conversations.remove(&slug);
-    let written = state
-        .commit(Write::UpdateConversation {
-            conversation: after,
+    let changed = state
+        .commit(write::ChangeConversation {
+            conversation_id: before.id,
+            patch,
             actor: user.name.clone(),
-            action: action.into(),
         })
-        .await?;
+        .await;
     state.conversations.remove(&slug);
-    match written.outcome {
-        Outcome::Conversation(c) => Ok(Json(json!({"conversation": c.view(now)}))),
-        _ => Err(ApiError::Internal("unexpected outcome".into())),
-    }
+    let changed = changed?.answer;
+    let body = ConversationBody {
+        conversation: changed.view(Millis::now()),
+    };
+    Ok(Json(body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -245,8 +191,8 @@ pub async fn add_pledge(
     let conversation = conversation(&state, &slug).await?;
     let title = clean("title", &pledge.title, 1, TITLE_MAX)?;
     let body = clean("body", &pledge.body, 0, INTRODUCTION_MAX)?;
-    let written = state
-        .commit(Write::UpsertPledge {
+    let item = state
+        .commit(write::UpsertPledge {
             conversation_id: conversation.id,
             item_id: pledge.id,
             title,
@@ -254,11 +200,9 @@ pub async fn add_pledge(
             position: pledge.position,
             actor: user.name.clone(),
         })
-        .await?;
-    match written.outcome {
-        Outcome::Item(item) => Ok((StatusCode::CREATED, Json(json!({"item": item})))),
-        _ => Err(ApiError::Internal("unexpected outcome".into())),
-    }
+        .await?
+        .answer;
+    Ok((StatusCode::CREATED, Json(ItemBody { item })))
 }
 
 #[derive(Deserialize)]
@@ -274,7 +218,7 @@ pub async fn edit_pledge(
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
     ApiJson(patch): ApiJson<PledgePatch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ItemBody>, ApiError> {
     let user = caller.admin()?;
     let conversation = conversation(&state, &slug).await?;
     let item_id = path_uuid("item", &item)?;
@@ -292,8 +236,8 @@ pub async fn edit_pledge(
         Some(b) => clean("body", &b, 0, INTRODUCTION_MAX)?,
         None => item.body,
     };
-    let written = state
-        .commit(Write::UpsertPledge {
+    let item = state
+        .commit(write::UpsertPledge {
             conversation_id: conversation.id,
             item_id,
             title,
@@ -301,9 +245,7 @@ pub async fn edit_pledge(
             position: patch.position.unwrap_or(item.position),
             actor: user.name.clone(),
         })
-        .await?;
-    match written.outcome {
-        Outcome::Item(item) => Ok(Json(json!({"item": item}))),
-        _ => Err(ApiError::Internal("unexpected outcome".into())),
-    }
+        .await?
+        .answer;
+    Ok(Json(ItemBody { item }))
 }

@@ -11,7 +11,7 @@ pub mod report;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::domain::{Conversation, Millis};
+use crate::domain::Conversation;
 
 /// The conversation a path names, or 404.
 pub async fn conversation(state: &AppState, slug: &str) -> Result<Conversation, ApiError> {
@@ -27,13 +27,6 @@ pub async fn conversation(state: &AppState, slug: &str) -> Result<Conversation, 
         .conversations
         .insert(slug.to_string(), conversation.clone());
     Ok(conversation)
-}
-
-/// Refuses contributions outside the conversation's window.
-pub fn require_open(conversation: &Conversation) -> Result<(), ApiError> {
-    conversation
-        .check_open(Millis::now())
-        .map_err(ApiError::NotOpen)
 }
 
 /// Parses a path segment as a UUID, naming it when it is not one.

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::participation::{CommentBody, ItemBody};
 use super::{conversation, path_uuid};
 use crate::domain::text::COMMENT_MAX;
 use crate::domain::text::{clean, FLAG_REASON_MAX};
@@ -17,7 +18,8 @@ use crate::http::auth::{new_token, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::AppState;
-use crate::store::{Outcome, QueueFilter, Write};
+use crate::store::write::{self, AuthorModerated};
+use crate::store::{Command, QueueFilter};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,25 +41,25 @@ fn reason(moderate: &Moderate) -> Result<Option<String>, ApiError> {
 }
 
 /// What moderating a comment and an idea share: the role check, the
-/// target, the reason rule, the commit. `write` builds the store write from
+/// target, the reason rule, the commit. `command` builds the store command from
 /// (conversation, target, actor, reason).
-async fn moderate(
+async fn moderate<C: Command>(
     state: &AppState,
     caller: &Caller,
     slug: &str,
     kind: &str,
     target: &str,
     moderate: &Moderate,
-    write: impl FnOnce(Uuid, Uuid, String, Option<String>) -> Write,
-) -> Result<Outcome, ApiError> {
+    command: impl FnOnce(Uuid, Uuid, String, Option<String>) -> C,
+) -> Result<C::Answer, ApiError> {
     let user = caller.staff()?;
     let conversation = conversation(state, slug).await?;
     let target = path_uuid(kind, target)?;
     let reason = reason(moderate)?;
-    let written = state
-        .commit(write(conversation.id, target, user.name.clone(), reason))
+    let committed = state
+        .commit(command(conversation.id, target, user.name.clone(), reason))
         .await?;
-    Ok(written.outcome)
+    Ok(committed.answer)
 }
 
 pub async fn comment(
@@ -65,15 +67,15 @@ pub async fn comment(
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
     ApiJson(m): ApiJson<Moderate>,
-) -> Result<Json<Value>, ApiError> {
-    let outcome = moderate(
+) -> Result<Json<CommentBody>, ApiError> {
+    let comment = moderate(
         &state,
         &caller,
         &slug,
         "comment",
         &comment,
         &m,
-        |conversation_id, comment_id, actor, reason| Write::ModerateComment {
+        |conversation_id, comment_id, actor, reason| write::ModerateComment {
             conversation_id,
             comment_id,
             request_id: m.request_id,
@@ -83,10 +85,7 @@ pub async fn comment(
         },
     )
     .await?;
-    let Outcome::Comment(comment) = outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    Ok(Json(json!({"comment": comment})))
+    Ok(Json(CommentBody { comment }))
 }
 
 pub async fn item(
@@ -94,28 +93,24 @@ pub async fn item(
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
     ApiJson(m): ApiJson<Moderate>,
-) -> Result<Json<Value>, ApiError> {
-    let outcome = moderate(
+) -> Result<Json<ItemBody>, ApiError> {
+    let item = moderate(
         &state,
         &caller,
         &slug,
         "item",
         &item,
         &m,
-        |conversation_id, item_id, actor, reason| Write::ModerateItem {
+        |conversation_id, item_id, actor, _reason| write::ModerateItem {
             conversation_id,
             item_id,
             request_id: m.request_id,
             actor,
             action: m.action,
-            reason,
         },
     )
     .await?;
-    let Outcome::Item(item) = outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    Ok(Json(json!({"item": item})))
+    Ok(Json(ItemBody { item }))
 }
 
 #[derive(Deserialize)]
@@ -185,7 +180,7 @@ pub async fn display_token(
     let conversation = conversation(&state, &slug).await?;
     let (token, token_hash) = new_token();
     state
-        .commit(Write::CreateDisplayToken {
+        .commit(write::CreateDisplayToken {
             conversation_id: conversation.id,
             token_hash,
             actor: user.name.clone(),
@@ -213,24 +208,22 @@ pub async fn edit(
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
     ApiJson(edit): ApiJson<Edit>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CommentBody>, ApiError> {
     let user = caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
     let comment_id = path_uuid("comment", &comment)?;
     let body = clean("body", &edit.body, 1, COMMENT_MAX)?;
-    let written = state
-        .commit(Write::EditComment {
+    let comment = state
+        .commit(write::EditComment {
             conversation_id: conversation.id,
             comment_id,
             request_id: edit.request_id,
             actor: user.name.clone(),
             body,
         })
-        .await?;
-    let Outcome::Comment(comment) = written.outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    Ok(Json(json!({"comment": comment})))
+        .await?
+        .answer;
+    Ok(Json(CommentBody { comment }))
 }
 
 /// The text a comment had before its first edit (admins only).
@@ -265,7 +258,7 @@ pub async fn author(
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
     ApiJson(moderate): ApiJson<ModerateAuthor>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuthorModerated>, ApiError> {
     let user = caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
     let comment_id = path_uuid("comment", &comment)?;
@@ -276,8 +269,8 @@ pub async fn author(
         (_, Some(reason)) => Some(clean("reason", reason, 1, FLAG_REASON_MAX)?),
         (_, None) => None,
     };
-    let written = state
-        .commit(Write::ModerateAuthor {
+    let moderated = state
+        .commit(write::ModerateAuthor {
             conversation_id: conversation.id,
             comment_id,
             request_id: moderate.request_id,
@@ -285,13 +278,9 @@ pub async fn author(
             action: moderate.action,
             reason,
         })
-        .await?;
-    let Outcome::Comment(comment) = written.outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    Ok(Json(
-        json!({"comment": comment, "events": written.events.len()}),
-    ))
+        .await?
+        .answer;
+    Ok(Json(moderated))
 }
 
 /// The audit trail as CSV: who did what, when, why.

@@ -7,20 +7,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{conversation, path_uuid, require_open};
-use crate::domain::conversation::matching_word;
+use super::{conversation, path_uuid};
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
-use crate::domain::{Choice, CommentStatus, ConversationState, ItemStatus, Millis, Moderation};
+use crate::domain::{Choice, Comment, ConversationState, Item, ItemStatus, Millis, Participant};
 use crate::http::auth::{session_cookie, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
 use crate::http::rate::check;
 use crate::http::AppState;
-use crate::store::{Outcome, Write};
+use crate::store::write::{self, Flagged, UpVoted, Voted};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +27,12 @@ pub struct SignUp {
     access_code: Option<String>,
     #[serde(default)]
     profile: BTreeMap<String, String>,
+}
+
+/// `{"participant": ...}`: who the caller is in this conversation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ParticipantBody {
+    pub participant: Participant,
 }
 
 pub async fn sign_up(
@@ -43,32 +47,29 @@ pub async fn sign_up(
     }
     if let Some(session) = &caller.session {
         if let Some(participant) = state.store.participant(conversation.id, session.id).await? {
-            return Ok((StatusCode::OK, Json(json!({"participant": participant}))).into_response());
+            return Ok((StatusCode::OK, Json(ParticipantBody { participant })).into_response());
         }
     }
     check(&state.limits.signup, &caller.ip, "signup")?;
     conversation.check_signup(body.access_code.as_deref(), &body.profile)?;
     let (session_id, new_token) = caller.ensure_session(&state).await?;
-    let written = state
-        .commit(Write::SignUp {
+    let signed = state
+        .commit(write::SignUp {
             conversation_id: conversation.id,
             session_id,
             profile: body.profile,
         })
-        .await?;
-    let Outcome::Participant {
-        participant,
-        created,
-    } = written.outcome
-    else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    let status = if created {
+        .await?
+        .answer;
+    let status = if signed.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    let mut response = (status, Json(json!({"participant": participant}))).into_response();
+    let body = ParticipantBody {
+        participant: signed.participant,
+    };
+    let mut response = (status, Json(body)).into_response();
     if let Some(token) = new_token {
         response.headers_mut().insert(
             header::SET_COOKIE,
@@ -82,7 +83,19 @@ pub async fn sign_up(
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
     request_id: Uuid,
-    choice: Option<Choice>,
+    /// Required: `null` withdraws, and must be said (a missing field is a
+    /// mistake, not a withdrawal).
+    #[serde(default, deserialize_with = "present")]
+    choice: Option<Option<Choice>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from a missing one (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 pub async fn vote(
@@ -90,31 +103,25 @@ pub async fn vote(
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
     ApiJson(body): ApiJson<VoteBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Voted>, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = caller.participant(&state, &conversation).await?;
     let item_id = path_uuid("item", &item)?;
-    require_open(&conversation)?;
+    let choice = body.choice.ok_or_else(|| {
+        ApiError::Malformed(
+            "choice: missing field; send \"strong\", \"wrong\", or null to withdraw".into(),
+        )
+    })?;
     check(&state.limits.vote, &participant.id, "vote")?;
-    let written = state
-        .commit(Write::Vote {
-            conversation_id: conversation.id,
-            item_id,
-            participant_id: participant.id,
-            request_id: body.request_id,
-            choice: body.choice,
-        })
-        .await?;
-    let Outcome::Vote {
+    let command = write::CastVote {
+        conversation_id: conversation.id,
         item_id,
+        participant_id: participant.id,
+        request_id: body.request_id,
         choice,
-        tally,
-    } = written.outcome
-    else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
     };
     Ok(Json(
-        json!({"item_id": item_id, "choice": choice, "tally": tally}),
+        state.commit_open(&conversation, command).await?.answer,
     ))
 }
 
@@ -130,31 +137,20 @@ pub async fn comment_vote(
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
     ApiJson(body): ApiJson<CommentVoteBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UpVoted>, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = caller.participant(&state, &conversation).await?;
     let comment_id = path_uuid("comment", &comment)?;
-    require_open(&conversation)?;
     check(&state.limits.vote, &participant.id, "comment_vote")?;
-    let written = state
-        .commit(Write::CommentVote {
-            conversation_id: conversation.id,
-            comment_id,
-            participant_id: participant.id,
-            request_id: body.request_id,
-            up: body.up,
-        })
-        .await?;
-    let Outcome::CommentVote {
+    let command = write::UpVote {
+        conversation_id: conversation.id,
         comment_id,
-        up,
-        tally,
-    } = written.outcome
-    else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
+        participant_id: participant.id,
+        request_id: body.request_id,
+        up: body.up,
     };
     Ok(Json(
-        json!({"comment_id": comment_id, "up": up, "tally": tally}),
+        state.commit_open(&conversation, command).await?.answer,
     ))
 }
 
@@ -164,12 +160,20 @@ pub struct Page {
     limit: Option<i64>,
 }
 
+/// `{"comments": [...], "next": 812}`: a page of an item's comments.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommentsPage {
+    pub comments: Vec<Comment>,
+    /// The `after` for the next page; `null` at the end.
+    pub next: Option<i64>,
+}
+
 pub async fn comments(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
     Query(page): Query<Page>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CommentsPage>, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let item_id = path_uuid("item", &item)?;
     let staff = caller.user().is_some();
@@ -193,12 +197,12 @@ pub async fn comments(
     let next = (comments.len() as i64 == limit)
         .then(|| comments.last().map(|c| c.seq))
         .flatten();
-    let comments: Vec<_> = if staff {
+    let comments = if staff {
         comments
     } else {
         comments.iter().map(|c| c.public()).collect()
     };
-    Ok(Json(json!({"comments": comments, "next": next})))
+    Ok(Json(CommentsPage { comments, next }))
 }
 
 #[derive(Deserialize)]
@@ -210,46 +214,37 @@ pub struct NewComment {
     parent_id: Option<Uuid>,
 }
 
+/// `{"comment": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommentBody {
+    pub comment: Comment,
+}
+
 pub async fn comment(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
     ApiJson(new): ApiJson<NewComment>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<(StatusCode, Json<CommentBody>), ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = caller.participant(&state, &conversation).await?;
     let item_id = path_uuid("item", &item)?;
-    require_open(&conversation)?;
     let body = clean("body", &new.body, 1, COMMENT_MAX)?;
     check(&state.limits.comment, &participant.id, "comment")?;
-    // Pre-moderation for everything, or just for what the word list catches.
-    let review = conversation.moderation == Moderation::Pre
-        || matching_word(&body, &conversation.word_list).is_some();
-    let status = if review {
-        CommentStatus::Pending
-    } else {
-        CommentStatus::Visible
+    let command = write::PostComment {
+        conversation_id: conversation.id,
+        item_id,
+        comment_id: new.id,
+        parent_id: new.parent_id,
+        participant_id: participant.id,
+        status: conversation.comment_status(&body),
+        body,
     };
-    let written = state
-        .commit(Write::Comment {
-            conversation_id: conversation.id,
-            item_id,
-            comment_id: new.id,
-            parent_id: new.parent_id,
-            participant_id: participant.id,
-            body,
-            status,
-        })
-        .await?;
-    let Outcome::Comment(comment) = written.outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
+    let comment = state.commit_open(&conversation, command).await?.answer;
+    let body = CommentBody {
+        comment: comment.public(),
     };
-    let status = if !written.events.is_empty() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(json!({"comment": comment.public()}))))
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 #[derive(Deserialize)]
@@ -264,25 +259,23 @@ pub async fn flag(
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
     ApiJson(new): ApiJson<NewFlag>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<(StatusCode, Json<Flagged>), ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = caller.participant(&state, &conversation).await?;
     let comment_id = path_uuid("comment", &comment)?;
     let reason = clean("reason", &new.reason, 1, FLAG_REASON_MAX)?;
     check(&state.limits.flag, &participant.id, "flag")?;
-    let written = state
-        .commit(Write::Flag {
+    let flagged = state
+        .commit(write::FlagComment {
             conversation_id: conversation.id,
             comment_id,
             flag_id: new.id,
             participant_id: participant.id,
             reason,
         })
-        .await?;
-    let Outcome::Flags(flags) = written.outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    Ok((StatusCode::CREATED, Json(json!({"flags": flags}))))
+        .await?
+        .answer;
+    Ok((StatusCode::CREATED, Json(flagged)))
 }
 
 #[derive(Deserialize)]
@@ -294,15 +287,20 @@ pub struct NewIdea {
     body: String,
 }
 
+/// `{"item": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ItemBody {
+    pub item: Item,
+}
+
 pub async fn idea(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
     ApiJson(new): ApiJson<NewIdea>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<(StatusCode, Json<ItemBody>), ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = caller.participant(&state, &conversation).await?;
-    require_open(&conversation)?;
     let title = clean("title", &new.title, 1, IDEA_TITLE_MAX);
     let body = clean("body", &new.body, 0, IDEA_BODY_MAX);
     let (title, body) = match (title, body) {
@@ -315,28 +313,14 @@ pub async fn idea(
         }
     };
     check(&state.limits.idea, &participant.id, "idea")?;
-    let status = if conversation.ideas_need_approval {
-        ItemStatus::Pending
-    } else {
-        ItemStatus::Visible
+    let command = write::SuggestIdea {
+        conversation_id: conversation.id,
+        item_id: new.id,
+        participant_id: participant.id,
+        title,
+        body,
+        status: conversation.idea_status(),
     };
-    let written = state
-        .commit(Write::Idea {
-            conversation_id: conversation.id,
-            item_id: new.id,
-            participant_id: participant.id,
-            title,
-            body,
-            status,
-        })
-        .await?;
-    let Outcome::Item(item) = written.outcome else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
-    };
-    let status = if !written.events.is_empty() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(json!({"item": item}))))
+    let item = state.commit_open(&conversation, command).await?.answer;
+    Ok((StatusCode::CREATED, Json(ItemBody { item })))
 }

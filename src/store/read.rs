@@ -1,0 +1,396 @@
+//! Reads, beside the writer: a small pool of connections that WAL
+//! (SQLite) or MVCC (PostgreSQL) lets run while the writer commits.
+
+use async_trait::async_trait;
+use sqlx::Pool;
+use uuid::Uuid;
+
+use super::backend::Backend;
+use super::command::Pending;
+use super::rows::{
+    CommentRow, ConversationRow, EventRow, ItemRow, ParticipantRow, COMMENT_COLUMNS,
+    CONVERSATION_COLUMNS, ITEM_COLUMNS,
+};
+use super::write::vote::Recorded;
+use super::writer::Writer;
+use super::{
+    QueueFilter, ReportData, ReportParticipant, ReportVote, Session, Snapshot, Store, StoreError,
+    Tallies,
+};
+use crate::domain::{
+    Choice, Comment, CommentTally, Conversation, Event, Item, Millis, Participant, Role, Tally,
+    User,
+};
+
+/// A store on one database: its read pool and its writer.
+pub struct SqlStore<DB: Backend> {
+    /// Reads run here, never on the writer's connection.
+    pub(super) reads: Pool<DB>,
+    /// The single writer (group commit on its own thread).
+    pub(super) writer: Writer,
+}
+
+#[async_trait]
+impl<DB> Store for SqlStore<DB>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<Uuid>: sqlx::Encode<'q, DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+{
+    fn backend(&self) -> &'static str {
+        DB::LABEL
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        Ok(())
+    }
+
+    fn submit(&self, pending: Pending) -> Result<(), StoreError> {
+        self.writer.submit(pending)
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reads.close().await;
+    }
+
+    async fn conversation_by_slug(&self, slug: &str) -> Result<Option<Conversation>, StoreError> {
+        let row: Option<ConversationRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(Conversation::try_from).transpose()
+    }
+
+    async fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        let rows: Vec<ConversationRow> = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations ORDER BY opens_at DESC, slug"
+        ))
+        .fetch_all(&self.reads)
+        .await?;
+        rows.into_iter().map(Conversation::try_from).collect()
+    }
+
+    async fn snapshot(
+        &self,
+        conversation_id: Uuid,
+        include_hidden: bool,
+    ) -> Result<Snapshot, StoreError> {
+        // One read transaction, so the items and the sequence number agree.
+        let mut tx = self.reads.begin().await?;
+        let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = $1")
+            .bind(conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let rows: Vec<ItemRow> = sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 AND (status = 'visible' OR $2) ORDER BY kind DESC, position, created_at, id"))
+            .bind(conversation_id).bind(include_hidden)
+            .fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let items = rows
+            .into_iter()
+            .map(Item::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(Snapshot { items, seq })
+    }
+
+    async fn item(&self, conversation_id: Uuid, item_id: Uuid) -> Result<Option<Item>, StoreError> {
+        let row: Option<ItemRow> = sqlx::query_as(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE id = $1 AND conversation_id = $2"
+        ))
+        .bind(item_id)
+        .bind(conversation_id)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(Item::try_from).transpose()
+    }
+
+    async fn votes_of(
+        &self,
+        participant_id: Uuid,
+    ) -> Result<(Vec<(Uuid, Choice)>, Vec<Uuid>), StoreError> {
+        let votes: Vec<(Uuid, String)> =
+            sqlx::query_as("SELECT item_id, choice FROM votes WHERE participant_id = $1")
+                .bind(participant_id)
+                .fetch_all(&self.reads)
+                .await?;
+        let up: Vec<Uuid> =
+            sqlx::query_scalar("SELECT comment_id FROM comment_votes WHERE participant_id = $1")
+                .bind(participant_id)
+                .fetch_all(&self.reads)
+                .await?;
+        let votes = votes
+            .into_iter()
+            .filter_map(|(id, c)| Choice::parse(&c).map(|c| (id, c)))
+            .collect();
+        Ok((votes, up))
+    }
+
+    async fn comments(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+        after: i64,
+        limit: i64,
+        include_all: bool,
+    ) -> Result<Vec<Comment>, StoreError> {
+        let rows: Vec<CommentRow> = sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 AND item_id = $2 AND seq > $3 AND (status = 'visible' OR $4) ORDER BY seq LIMIT $5"))
+            .bind(conversation_id).bind(item_id).bind(after).bind(include_all).bind(limit)
+            .fetch_all(&self.reads).await?;
+        rows.into_iter().map(Comment::try_from).collect()
+    }
+
+    async fn moderation_queue(
+        &self,
+        conversation_id: Uuid,
+        filter: QueueFilter,
+    ) -> Result<Vec<Comment>, StoreError> {
+        let condition = match filter {
+            QueueFilter::Pending => "status = 'pending'",
+            QueueFilter::Hidden => "status = 'hidden'",
+            QueueFilter::Flagged => "flags > 0 AND status <> 'hidden'",
+            QueueFilter::All => "1 = 1",
+        };
+        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 AND {condition} ORDER BY seq LIMIT 1000");
+        let rows: Vec<CommentRow> = sqlx::query_as(&sql)
+            .bind(conversation_id)
+            .fetch_all(&self.reads)
+            .await?;
+        rows.into_iter().map(Comment::try_from).collect()
+    }
+
+    async fn events(
+        &self,
+        conversation_id: Uuid,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, actor, data, created_at FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(conversation_id).bind(after).bind(limit)
+            .fetch_all(&self.reads).await?;
+        rows.into_iter().map(Event::try_from).collect()
+    }
+
+    async fn last_seq(&self, conversation_id: Uuid) -> Result<i64, StoreError> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&self.reads)
+                .await?;
+        seq.ok_or(StoreError::NotFound("conversation"))
+    }
+
+    async fn tallies(&self, conversation_id: Uuid) -> Result<Tallies, StoreError> {
+        let items: Vec<(Uuid, i64, i64, i64)> = sqlx::query_as("SELECT id, strong, wrong, version FROM items WHERE conversation_id = $1 AND status = 'visible'")
+            .bind(conversation_id).fetch_all(&self.reads).await?;
+        let comments: Vec<(Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT id, up, up_version FROM comments WHERE conversation_id = $1 AND up_version > 0 AND status = 'visible'")
+            .bind(conversation_id).fetch_all(&self.reads).await?;
+        Ok(Tallies {
+            items: items
+                .into_iter()
+                .map(|(id, strong, wrong, version)| {
+                    (
+                        id,
+                        Tally {
+                            strong,
+                            wrong,
+                            version,
+                        },
+                    )
+                })
+                .collect(),
+            comments: comments
+                .into_iter()
+                .map(|(id, up, version)| (id, CommentTally { up, version }))
+                .collect(),
+        })
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<Session>, StoreError> {
+        let row: Option<(Uuid, Option<Uuid>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT s.id, u.id, u.name, u.role FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
+            .bind(token_hash.to_vec()).fetch_optional(&self.reads).await?;
+        Ok(row.map(|(id, user_id, name, role)| Session {
+            id,
+            user: match (user_id, name, role.as_deref().and_then(Role::parse)) {
+                (Some(id), Some(name), Some(role)) => Some(User { id, name, role }),
+                _ => None,
+            },
+        }))
+    }
+
+    async fn participant(
+        &self,
+        conversation_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<Participant>, StoreError> {
+        let row: Option<ParticipantRow> = sqlx::query_as(
+            "SELECT id, conversation_id, handle, suspended FROM participants WHERE conversation_id = $1 AND session_id = $2")
+            .bind(conversation_id).bind(session_id)
+            .fetch_optional(&self.reads).await?;
+        Ok(row.map(Participant::from))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
+        let row: Option<(Uuid, String, String, String)> =
+            sqlx::query_as("SELECT id, name, role, password_hash FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.reads)
+                .await?;
+        Ok(row.and_then(|(id, name, role, hash)| {
+            Role::parse(&role).map(|role| (User { id, name, role }, hash))
+        }))
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<(Uuid, String, String)> =
+            sqlx::query_as("SELECT id, name, role FROM users ORDER BY name")
+                .fetch_all(&self.reads)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name, role)| Role::parse(&role).map(|role| User { id, name, role }))
+            .collect())
+    }
+
+    async fn original_body(
+        &self,
+        conversation_id: Uuid,
+        comment_id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT original_body FROM comments WHERE id = $1 AND conversation_id = $2",
+        )
+        .bind(comment_id)
+        .bind(conversation_id)
+        .fetch_optional(&self.reads)
+        .await?;
+        let (original,) = row.ok_or(StoreError::NotFound("comment"))?;
+        Ok(original)
+    }
+
+    async fn report_data(&self, conversation_id: Uuid) -> Result<ReportData, StoreError> {
+        let mut tx = self.reads.begin().await?;
+        let conversation: ConversationRow = sqlx::query_as(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
+        ))
+        .bind(conversation_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+        let participants: Vec<(Uuid, String, i64)> = sqlx::query_as(
+            "SELECT id, profile, created_at FROM participants WHERE conversation_id = $1",
+        )
+        .bind(conversation_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let items: Vec<ItemRow> = sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 ORDER BY kind DESC, position, created_at, id"))
+            .bind(conversation_id).fetch_all(&mut *tx).await?;
+        let votes: Vec<(Uuid, Uuid, String, i64)> = sqlx::query_as("SELECT participant_id, item_id, choice, updated_at FROM votes WHERE conversation_id = $1")
+            .bind(conversation_id).fetch_all(&mut *tx).await?;
+        let comments: Vec<CommentRow> = sqlx::query_as(&format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 ORDER BY seq"
+        ))
+        .bind(conversation_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let authors: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT participant_id FROM comments WHERE conversation_id = $1 ORDER BY seq",
+        )
+        .bind(conversation_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let events: Vec<EventRow> = sqlx::query_as(
+            "SELECT conversation_id, seq, actor, data, created_at FROM events WHERE conversation_id = $1 AND kind = 'conversation' ORDER BY seq")
+            .bind(conversation_id).fetch_all(&mut *tx).await?;
+        let display_days: Vec<i64> = sqlx::query_scalar(
+            "SELECT day FROM display_sessions WHERE conversation_id = $1 ORDER BY day",
+        )
+        .bind(conversation_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let participants = participants
+            .into_iter()
+            .map(|(id, profile, created_at)| {
+                Ok(ReportParticipant {
+                    id,
+                    profile: serde_json::from_str(&profile)
+                        .map_err(|e| StoreError::Corrupt(format!("profile: {e}")))?,
+                    created_at: Millis(created_at),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let votes = votes
+            .into_iter()
+            .filter_map(|(participant_id, item_id, choice, at)| {
+                Choice::parse(&choice).map(|choice| ReportVote {
+                    participant_id,
+                    item_id,
+                    choice,
+                    at: Millis(at),
+                })
+            })
+            .collect();
+        let comments = comments
+            .into_iter()
+            .zip(authors)
+            .map(|(row, (author,))| Comment::try_from(row).map(|c| (c, author)))
+            .collect::<Result<_, _>>()?;
+        Ok(ReportData {
+            conversation: Conversation::try_from(conversation)?,
+            participants,
+            items: items
+                .into_iter()
+                .map(Item::try_from)
+                .collect::<Result<_, _>>()?,
+            votes,
+            comments,
+            conversation_events: events
+                .into_iter()
+                .map(Event::try_from)
+                .collect::<Result<_, _>>()?,
+            display_days,
+        })
+    }
+
+    async fn display_token_valid(
+        &self,
+        conversation_id: Uuid,
+        token_hash: &[u8],
+    ) -> Result<bool, StoreError> {
+        let found: Option<Uuid> =
+            sqlx::query_scalar("SELECT conversation_id FROM display_tokens WHERE token_hash = $1")
+                .bind(token_hash.to_vec())
+                .fetch_optional(&self.reads)
+                .await?;
+        Ok(found == Some(conversation_id))
+    }
+
+    async fn request(&self, id: Uuid) -> Result<Option<Recorded>, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT fingerprint, answer FROM requests WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.reads)
+                .await?;
+        Ok(row.map(|(fingerprint, answer)| Recorded {
+            fingerprint,
+            answer,
+        }))
+    }
+}
