@@ -411,3 +411,35 @@ async fn concurrent_patches_keep_both_changes_on_sqlite() {
 async fn concurrent_patches_keep_both_changes_on_postgres() {
     concurrent_patches_keep_both_changes(Backend::Postgres).await;
 }
+
+/// When the deadline passes, the event log (and so every live screen)
+/// hears of it once, as for a manual close.
+#[tokio::test]
+async fn a_passing_deadline_is_announced_once() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, _) = app.conversation(&admin, json!({}), 1).await;
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let closes_at = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, body) = admin
+        .patch(
+            &format!("/api/conversations/{slug}"),
+            json!({"closes_at": closes_at}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let (_, events) = admin
+        .get(&format!("/api/conversations/{slug}/events"))
+        .await;
+    let closes: Vec<&Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["kind"] == "conversation" && e["data"]["action"] == "close")
+        .collect();
+    assert_eq!(closes.len(), 1, "{events}");
+    assert_eq!(closes[0]["actor"], "chorus");
+}

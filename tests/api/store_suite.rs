@@ -400,3 +400,58 @@ async fn votes_sharing_a_commit_on_sqlite() {
 async fn votes_sharing_a_commit_on_postgres() {
     votes_sharing_a_commit(Backend::Postgres).await;
 }
+
+/// Past the retention window a request id is forgotten: pruning removes
+/// its record, and the id may then be used again.
+async fn old_request_ids_are_pruned(backend: Backend) {
+    let Some((store, _dir)) = open(backend).await else {
+        return;
+    };
+    let store = store.as_ref();
+    let c = conversation(store).await;
+    let item = pledge(store, c).await;
+    let alice = participant(store, c).await;
+    let id = Uuid::new_v4();
+    let cast = |choice| write::CastVote {
+        conversation_id: c,
+        item_id: item,
+        participant_id: alice,
+        request_id: id,
+        choice,
+    };
+    store.write(cast(Some(Choice::Strong))).await.unwrap();
+    assert!(matches!(
+        store.write(cast(Some(Choice::Wrong))).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let kept = store
+        .write(write::PruneRequests {
+            before: chorus::domain::Millis(chorus::domain::Millis::now().0 - 60_000),
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept.answer, 0, "a recent id is kept");
+    let pruned = store
+        .write(write::PruneRequests {
+            before: chorus::domain::Millis(chorus::domain::Millis::now().0 + 1_000),
+        })
+        .await
+        .unwrap();
+    assert_eq!(pruned.answer, 1);
+    let again = store.write(cast(Some(Choice::Wrong))).await.unwrap();
+    assert_eq!(
+        again.answer.choice,
+        Some(Choice::Wrong),
+        "the id is free again"
+    );
+}
+
+#[tokio::test]
+async fn old_request_ids_are_pruned_on_sqlite() {
+    old_request_ids_are_pruned(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn old_request_ids_are_pruned_on_postgres() {
+    old_request_ids_are_pruned(Backend::Postgres).await;
+}
