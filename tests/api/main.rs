@@ -9,6 +9,7 @@ mod cluster;
 mod concurrency;
 mod crash;
 mod desk;
+mod docs_contract;
 mod live;
 mod live_resume;
 mod loadtest_smoke;

@@ -1,0 +1,121 @@
+//! docs/api.md is the contract outside clients are written from. Each
+//! response type that the document shows as literal JSON is serialised
+//! here and compared with it, shape for shape: the same keys at every
+//! level and the same kinds of value. A field added to a type and not to
+//! the document (or the other way round) fails this test.
+
+use chorus::domain::{Choice, CommentTally, Participant, Tally};
+use chorus::http::api::participation::ParticipantBody;
+use chorus::store::write::{Flagged, UpVoted, Voted};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Every JSON object the document shows, in code blocks or inline code.
+fn documented() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md"))
+        .expect("docs/api.md");
+    let mut found = Vec::new();
+    let mut block = String::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            if in_block {
+                found.extend(serde_json::from_str::<Value>(&block));
+                block.clear();
+            }
+            in_block = !in_block;
+            continue;
+        }
+        if in_block {
+            block.push_str(line);
+            block.push('\n');
+        } else {
+            for (k, piece) in line.split('`').enumerate() {
+                if k % 2 == 1 && piece.starts_with('{') {
+                    found.extend(serde_json::from_str::<Value>(piece));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether two values have the same shape: object keys, recursively, and
+/// the same kind of scalar (a documented `null` stands for an optional).
+fn same_shape(doc: &Value, ours: &Value) -> Result<(), String> {
+    match (doc, ours) {
+        (Value::Object(d), Value::Object(o)) => {
+            let dk: Vec<_> = d.keys().collect();
+            let ok: Vec<_> = o.keys().collect();
+            if dk != ok {
+                return Err(format!("keys {dk:?} documented, {ok:?} served"));
+            }
+            d.iter()
+                .try_for_each(|(k, v)| same_shape(v, &o[k]).map_err(|e| format!("{k}: {e}")))
+        }
+        (Value::Null, _) | (_, Value::Null) => Ok(()),
+        (Value::String(_), Value::String(_))
+        | (Value::Number(_), Value::Number(_))
+        | (Value::Bool(_), Value::Bool(_))
+        | (Value::Array(_), Value::Array(_)) => Ok(()),
+        (d, o) => Err(format!("documented {d}, served {o}")),
+    }
+}
+
+fn check(name: &str, ours: impl serde::Serialize) {
+    let ours = serde_json::to_value(ours).unwrap();
+    let docs = documented();
+    let candidates: Vec<&Value> = docs
+        .iter()
+        .filter(|d| {
+            d.as_object().map(|o| o.keys().collect::<Vec<_>>())
+                == ours.as_object().map(|o| o.keys().collect::<Vec<_>>())
+        })
+        .collect();
+    assert!(
+        !candidates.is_empty(),
+        "{name}: docs/api.md shows no answer with the keys of {ours}"
+    );
+    let errors: Vec<String> = candidates
+        .iter()
+        .filter_map(|d| same_shape(d, &ours).err())
+        .collect();
+    assert!(errors.len() < candidates.len(), "{name}: {errors:?}");
+}
+
+#[test]
+fn documented_answers_match_the_response_types() {
+    let tally = Tally {
+        strong: 121,
+        wrong: 14,
+        version: 135,
+    };
+    check(
+        "vote",
+        Voted {
+            item_id: Uuid::new_v4(),
+            choice: Some(Choice::Strong),
+            tally,
+        },
+    );
+    check(
+        "comment vote",
+        UpVoted {
+            comment_id: Uuid::new_v4(),
+            up: true,
+            tally: CommentTally { up: 8, version: 10 },
+        },
+    );
+    check("flag", Flagged { flags: 2 });
+    check(
+        "sign-up",
+        ParticipantBody {
+            participant: Participant {
+                id: Uuid::new_v4(),
+                conversation_id: Uuid::new_v4(),
+                handle: "Amber Heron".into(),
+                suspended: false,
+            },
+        },
+    );
+}
