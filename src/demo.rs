@@ -114,12 +114,14 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
                 format!("chorus:{}:{}", file.slug, pledge.title).as_bytes(),
             )
         });
+        let (title, body) = crate::domain::item::clean_pledge(&pledge.title, &pledge.body)
+            .map_err(|e| anyhow::anyhow!("pledge {:?}: {e}", pledge.title))?;
         let written = store
             .write(write::UpsertPledge {
                 conversation_id: conversation.id,
                 item_id: id,
-                title: pledge.title.trim().to_string(),
-                body: pledge.body.trim().to_string(),
+                title,
+                body,
                 position: position as i64 + 1,
                 actor: "import".into(),
             })

@@ -56,6 +56,22 @@ impl ItemStatus {
     }
 }
 
+/// A pledge's title (1 to 200 characters) and body (up to 20,000), by the
+/// text rules; every way in (REST, import) goes through here.
+pub fn clean_pledge(title: &str, body: &str) -> Result<(String, String), super::Invalid> {
+    use super::text::{clean, INTRODUCTION_MAX, TITLE_MAX};
+    let title = clean("title", title, 1, TITLE_MAX);
+    let body = clean("body", body, 0, INTRODUCTION_MAX);
+    match (title, body) {
+        (Ok(title), Ok(body)) => Ok((title, body)),
+        (title, body) => {
+            let mut errors = title.err().map(|e| e.0).unwrap_or_default();
+            errors.extend(body.err().map(|e| e.0).unwrap_or_default());
+            Err(super::Invalid(errors))
+        }
+    }
+}
+
 impl super::ModerationAction {
     /// The status an item has after the action: items can be approved,
     /// hidden or restored, not pinned.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::participation::ItemBody;
 use super::{conversation, path_uuid};
 use crate::domain::conversation::{ConversationPatch, ConversationView};
-use crate::domain::text::{clean, INTRODUCTION_MAX, TITLE_MAX};
+use crate::domain::item::clean_pledge;
 use crate::domain::{
     Choice, ConversationState, Item, ItemKind, Millis, NewConversation, Participant, User,
 };
@@ -189,8 +189,7 @@ pub async fn add_pledge(
 ) -> Result<impl IntoResponse, ApiError> {
     let user = caller.admin()?;
     let conversation = conversation(&state, &slug).await?;
-    let title = clean("title", &pledge.title, 1, TITLE_MAX)?;
-    let body = clean("body", &pledge.body, 0, INTRODUCTION_MAX)?;
+    let (title, body) = clean_pledge(&pledge.title, &pledge.body)?;
     let item = state
         .commit(write::UpsertPledge {
             conversation_id: conversation.id,
@@ -228,14 +227,10 @@ pub async fn edit_pledge(
         .await?
         .filter(|i| i.kind == ItemKind::Pledge)
         .ok_or_else(|| ApiError::NotFound("pledge".into()))?;
-    let title = match patch.title {
-        Some(t) => clean("title", &t, 1, TITLE_MAX)?,
-        None => item.title,
-    };
-    let body = match patch.body {
-        Some(b) => clean("body", &b, 0, INTRODUCTION_MAX)?,
-        None => item.body,
-    };
+    let (title, body) = clean_pledge(
+        patch.title.as_deref().unwrap_or(&item.title),
+        patch.body.as_deref().unwrap_or(&item.body),
+    )?;
     let item = state
         .commit(write::UpsertPledge {
             conversation_id: conversation.id,
