@@ -21,8 +21,8 @@ use super::error::ApiError;
 use super::rate::{check, quota};
 use super::AppState;
 use crate::domain::event::project;
-use crate::domain::{Audience, Millis, SignupMode};
-use crate::hub::protocol::{decode, event_message, ClientMessage, RequestedRole, ServerMessage};
+use crate::domain::{watch_as, Audience, Millis, Standing, WatchRole};
+use crate::hub::protocol::{decode, event_message, ClientMessage, ServerMessage};
 use crate::hub::topic::{Frame, Start, Subscription, UNSEQUENCED};
 use crate::store::Session;
 
@@ -278,7 +278,7 @@ impl Connection {
         socket: &mut WebSocket,
         slug: &str,
         since: Option<i64>,
-        requested: Option<RequestedRole>,
+        requested: Option<WatchRole>,
         display_token: Option<&str>,
     ) -> Result<Option<Live>, End> {
         let timeout = self.state.settings.ws.send_timeout_s;
@@ -295,49 +295,40 @@ impl Connection {
                 return Err(End::Close(1011, "internal error"));
             }
         };
-        let staff = self
-            .session
-            .as_ref()
-            .and_then(|s| s.user.as_ref())
-            .is_some();
-        let participant = match &self.session {
-            Some(session) => store
-                .participant(conversation.id, session.id)
-                .await
-                .ok()
-                .flatten()
+        let standing = Standing {
+            staff: self
+                .session
+                .as_ref()
+                .and_then(|s| s.user.as_ref())
                 .is_some(),
-            None => false,
+            participant: match &self.session {
+                Some(session) => store
+                    .participant(conversation.id, session.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some(),
+                None => false,
+            },
+            display_token: match display_token {
+                Some(token) => store
+                    .display_token_valid(conversation.id, &hash_token(token))
+                    .await
+                    .unwrap_or(false),
+                None => false,
+            },
         };
-        let token_ok = match display_token {
-            Some(token) => store
-                .display_token_valid(conversation.id, &hash_token(token))
-                .await
-                .unwrap_or(false),
-            None => false,
-        };
-        let may_display =
-            staff || participant || token_ok || conversation.signup_mode == SignupMode::Open;
-        let role = match requested {
-            Some(RequestedRole::Facilitator) if staff => RequestedRole::Facilitator,
-            Some(RequestedRole::Participant) if participant => RequestedRole::Participant,
-            Some(RequestedRole::Display) if may_display => RequestedRole::Display,
-            None if staff => RequestedRole::Facilitator,
-            None if participant => RequestedRole::Participant,
-            None if may_display => RequestedRole::Display,
-            _ => {
-                self.send_error(
-                    socket,
-                    "forbidden",
-                    "this session may not watch this conversation with that role",
-                )
-                .await?;
-                return Ok(None);
-            }
+        let Some(role) = watch_as(standing, conversation.signup_mode, requested) else {
+            self.send_error(
+                socket,
+                "forbidden",
+                "this session may not watch this conversation with that role",
+            )
+            .await?;
+            return Ok(None);
         };
         let today = Millis::now().day();
-        if role == RequestedRole::Display
-            && self.state.hub.first_display_of_day(conversation.id, today)
+        if role == WatchRole::Display && self.state.hub.first_display_of_day(conversation.id, today)
         {
             // Event days for the report: one row per conversation and day.
             let write = crate::store::Write::DisplaySeen {
