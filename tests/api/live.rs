@@ -1061,6 +1061,75 @@ async fn a_display_token_lets_a_screen_watch_a_conversation_that_needs_a_code() 
     app.stop().await;
 }
 
+/// A store that fails while the server decides who may watch is an
+/// internal error (1011), never a refusal: a participant or a screen with
+/// a valid token must not be told it is not allowed.
+#[tokio::test]
+async fn a_store_failure_while_authorising_a_socket_closes_with_1011() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (open, _) = app.conversation(&admin, json!({}), 1).await;
+    let (coded, _) = app
+        .conversation(
+            &admin,
+            json!({"signup_mode": "code", "access_code": "NHS-2026"}),
+            1,
+        )
+        .await;
+    let participant = sign_up_cookie(&app, &open).await;
+    let facilitator = app.staff(Role::Facilitator).await;
+    let (status, created) = facilitator
+        .post(
+            &format!("/api/conversations/{coded}/display-tokens"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token = created["token"].as_str().unwrap().to_string();
+    let subscribe_with_token =
+        json!({"type": "subscribe", "conversation": coded, "display_token": token});
+
+    // Both are let in while the store works.
+    let (_, start) = subscribe(&app, Some(&participant), &open, None, Some("participant")).await;
+    assert_eq!(start.subscribed["role"], "participant");
+    let mut screen = connect(&app, None, None).await;
+    send_json(&mut screen, subscribe_with_token.clone()).await;
+    assert_eq!(next_json(&mut screen, WAIT).await["type"], "subscribed");
+
+    // The tables the checks read disappear from under the server.
+    let mut database = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    for table in ["participants", "display_tokens"] {
+        sqlx::query(&format!("ALTER TABLE {table} RENAME TO {table}_gone"))
+            .execute(&mut database)
+            .await
+            .unwrap();
+    }
+
+    let mut socket = connect(&app, Some(&participant), None).await;
+    send_json(
+        &mut socket,
+        json!({"type": "subscribe", "conversation": open, "as": "participant"}),
+    )
+    .await;
+    let (code, reason, skipped) = expect_close(&mut socket, WAIT).await;
+    assert_eq!(
+        (code, reason.as_str(), skipped),
+        (1011, "internal error", 0)
+    );
+
+    let mut screen = connect(&app, None, None).await;
+    send_json(&mut screen, subscribe_with_token).await;
+    let (code, reason, skipped) = expect_close(&mut screen, WAIT).await;
+    assert_eq!(
+        (code, reason.as_str(), skipped),
+        (1011, "internal error", 0)
+    );
+    app.stop().await;
+}
+
 /// Upgrades past the node's connection cap get 503, and an IP connecting
 /// too fast gets 429, both with Retry-After, before any WebSocket exists.
 #[tokio::test]

@@ -38,7 +38,7 @@ impl Connection {
         let Some(conversation) = self.conversation(wire, slug).await? else {
             return Ok(None);
         };
-        let standing = self.standing(&conversation, display_token).await;
+        let standing = self.standing(&conversation, display_token).await?;
         let Some(role) = watch_as(standing, conversation.signup_mode, requested) else {
             wire.send_error(
                 "forbidden",
@@ -87,8 +87,14 @@ impl Connection {
         }
     }
 
-    /// The facts [`watch_as`] decides on.
-    async fn standing(&self, conversation: &Conversation, display_token: Option<&str>) -> Standing {
+    /// The facts [`watch_as`] decides on. A lookup that fails is an
+    /// internal error, never a "no": a participant told it may not watch
+    /// would give up, where one told to retry comes back.
+    async fn standing(
+        &self,
+        conversation: &Conversation,
+        display_token: Option<&str>,
+    ) -> Result<Standing, End> {
         let store = &self.state.store;
         let staff = self
             .session
@@ -98,8 +104,7 @@ impl Connection {
             Some(session) => store
                 .participant(conversation.id, session.id)
                 .await
-                .ok()
-                .flatten()
+                .map_err(|e| internal_error("subscribe: participant", e))?
                 .is_some(),
             None => false,
         };
@@ -107,14 +112,14 @@ impl Connection {
             Some(token) => store
                 .display_token_valid(conversation.id, &hash_token(token))
                 .await
-                .unwrap_or(false),
+                .map_err(|e| internal_error("subscribe: display token", e))?,
             None => false,
         };
-        Standing {
+        Ok(Standing {
             staff,
             participant,
             display_token,
-        }
+        })
     }
 
     /// Records today as one of the conversation's event days (for the
