@@ -740,6 +740,20 @@ async fn bad_input_gets_documented_errors_and_the_connection_stays_usable() {
     big.send(Message::Text(huge.into())).await.unwrap();
     let (code, reason, _) = expect_close(&mut big, WAIT).await;
     assert_eq!((code, reason.as_str()), (1009, "message too big"));
+    // So does a message over the limit in frames under it (tungstenite
+    // refuses it while putting the message together, not frame by frame).
+    let mut fragmented = connect(&app, None, None).await;
+    {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        let half = "x".repeat(10_000);
+        for (opcode, last) in [(Data::Text, false), (Data::Continue, true)] {
+            let frame = Frame::message(half.clone(), OpCode::Data(opcode), last);
+            fragmented.send(Message::Frame(frame)).await.unwrap();
+        }
+    }
+    let (code, reason, _) = expect_close(&mut fragmented, WAIT).await;
+    assert_eq!((code, reason.as_str()), (1009, "message too big"));
     let (id, _, _) = writer.comment(&slug, &items[0], "after the big one").await;
     for socket in [&mut good, &mut bad] {
         let event = next_matching(socket, WAIT, is_type("comment")).await;

@@ -143,13 +143,26 @@ fn sort(message: Option<Result<Message, axum::Error>>) -> Result<Option<Inbound>
     }
 }
 
-/// How a failed read ends the connection.
+/// How a failed read ends the connection: a message over the size limit
+/// is the client's to fix, and the close code says so; anything else
+/// means the socket is gone.
 fn read_failure(error: &axum::Error) -> End {
-    let text = error.to_string();
-    if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
+    if is_too_big(error) {
         return End::Close(CLOSE_TOO_BIG, "message too big");
     }
     End::Gone
+}
+
+/// Whether tungstenite refused a frame or a message over the configured
+/// maximum (axum wraps its error; the type, unlike the wording, is part of
+/// tungstenite's API).
+fn is_too_big(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    use tungstenite::error::{CapacityError, Error};
+    matches!(
+        error.source().and_then(|e| e.downcast_ref::<Error>()),
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. }))
+    )
 }
 
 /// Pings on a timer and reaps connections nothing was heard from (a pong
@@ -186,5 +199,38 @@ impl Keepalive {
             return Err(End::Close(CLOSE_IDLE, "idle timeout"));
         }
         wire.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tungstenite::error::{CapacityError, Error, ProtocolError};
+
+    #[test]
+    fn an_oversized_message_is_told_by_its_type() {
+        let too_long = axum::Error::new(Error::Capacity(CapacityError::MessageTooLong {
+            size: 20_000,
+            max_size: 16_384,
+        }));
+        assert_eq!(
+            read_failure(&too_long),
+            End::Close(CLOSE_TOO_BIG, "message too big")
+        );
+    }
+
+    #[test]
+    fn other_failures_are_not_oversized_whatever_they_say() {
+        let failures = [
+            axum::Error::new(Error::Capacity(CapacityError::TooManyHeaders)),
+            axum::Error::new(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)),
+            axum::Error::new(Error::Io(std::io::Error::other(
+                "Space limit exceeded: Message too long, too big",
+            ))),
+            axum::Error::new(std::io::Error::other("Message too long: 20000 > 16384")),
+        ];
+        for failure in &failures {
+            assert_eq!(read_failure(failure), End::Gone, "{failure}");
+        }
     }
 }
