@@ -788,6 +788,65 @@ async fn too_many_inbound_messages_close_with_4029() {
     app.stop().await;
 }
 
+/// A client that sends as fast as it can, reading on the side, gets the
+/// 4029 close frame, never a bare connection reset: the flood still in
+/// flight when the server closes must not cost the client its close frame.
+#[tokio::test]
+async fn a_flooding_client_receives_the_4029_close_frame() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.ws.messages_per_s = 1.0;
+        s.ws.message_burst = 3;
+    })
+    .await
+    .unwrap();
+    // Several rounds: the reset this guards against depends on timing.
+    for round in 0..8 {
+        let (mut sink, mut stream) = connect(&app, None, None).await.split();
+        let flood = tokio::spawn(async move {
+            let frame = Message::Text(
+                json!({"type": "ping", "nonce": "x".repeat(2000)})
+                    .to_string()
+                    .into(),
+            );
+            let began = Instant::now();
+            let mut sent = 0u64;
+            // Stops when the socket refuses: after the close frame arrived
+            // (tungstenite refuses to send after closing) or on failure.
+            while began.elapsed() < Duration::from_secs(10)
+                && sink.send(frame.clone()).await.is_ok()
+            {
+                sent += 1;
+            }
+            sent
+        });
+        let mut pongs = 0;
+        let (code, reason) = loop {
+            let next = tokio::time::timeout(WAIT, stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: no close frame in time"));
+            match next {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    break (u16::from(frame.code), frame.reason.to_string())
+                }
+                Some(Ok(Message::Text(_))) => pongs += 1,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!(
+                    "round {round}: expected the 4029 close frame after {pongs} pongs, got {other:?}"
+                ),
+            }
+        };
+        assert_eq!(
+            (code, reason.as_str()),
+            (4029, "too many messages"),
+            "round {round}"
+        );
+        assert_eq!(pongs, 3, "round {round}: the burst was answered");
+        let sent = flood.await.unwrap();
+        assert!(sent > 3, "round {round}: the client flooded ({sent} sent)");
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn presence_counts_each_kind_and_is_sent_at_most_once_a_second() {
     let app = spawn_app().await;

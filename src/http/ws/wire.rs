@@ -13,6 +13,8 @@ use crate::hub::protocol::ServerMessage;
 
 /// How long the close frame may take to go out.
 const CLOSE_SEND_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long, after the close frame went out, to wait for the client's.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
 
 /// Why a connection ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,21 +78,41 @@ impl Wire {
     /// Ends the connection as `end` says.
     pub async fn finish(mut self, end: End) {
         match end {
-            End::Close(code, reason) => {
-                let frame = CloseFrame {
-                    code,
-                    reason: Utf8Bytes::from_static(reason),
-                };
-                let _ = tokio::time::timeout(
-                    CLOSE_SEND_TIMEOUT,
-                    self.socket.send(Message::Close(Some(frame))),
-                )
-                .await;
-            }
+            End::Close(code, reason) => self.close(code, reason).await,
             End::ClosedByClient => {
                 let _ = tokio::time::timeout(CLOSE_SEND_TIMEOUT, self.socket.flush()).await;
             }
             End::Gone => {}
         }
+    }
+
+    /// Sends the close frame, then reads (and drops) what the client sent
+    /// before it heard, until its own close frame arrives or
+    /// [`CLOSE_LINGER`] passes. Dropping a socket with unread data makes
+    /// the kernel reset the connection, and a reset can overtake the close
+    /// frame: a client sending fast (the very one closed with 4029) would
+    /// see its connection fail (1006) without learning why.
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        let sent = tokio::time::timeout(
+            CLOSE_SEND_TIMEOUT,
+            self.socket.send(Message::Close(Some(frame))),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            // The frame cannot reach the client: nothing to wait for.
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_LINGER, async {
+            while let Some(Ok(message)) = self.socket.recv().await {
+                if let Message::Close(_) = message {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 }
