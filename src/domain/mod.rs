@@ -1,8 +1,10 @@
 //! The rules of an open conversation, with no IO and no async: what a
 //! conversation, an item, a vote and a comment are, what text is
-//! acceptable, and what each audience may see of an event. Everything
+//! acceptable, who may watch a conversation as what, and what each
+//! audience may see of an event. Everything
 //! here is a plain value that the store persists and the hub projects.
 
+pub mod audience;
 pub mod comment;
 pub mod conversation;
 pub mod event;
@@ -13,6 +15,7 @@ pub mod time;
 pub mod user;
 pub mod vote;
 
+pub use audience::{watch_as, Standing, WatchRole};
 pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, ModerationAction};
 pub use conversation::{
     Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,

@@ -17,9 +17,10 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use self::bus::{Bus, BusBody, BusMessage};
-use self::protocol::{Presence, RequestedRole};
+use self::protocol::Presence;
 use self::topic::{Subscription, Topic};
 use crate::config::HubSettings;
+use crate::domain::WatchRole;
 use crate::store::{Committed, Store, StoreError};
 
 /// How often each topic checks the store for events it never heard of
@@ -153,7 +154,7 @@ impl Hub {
     pub async fn subscribe(
         self: &Arc<Self>,
         conversation_id: Uuid,
-        role: RequestedRole,
+        role: WatchRole,
         since: Option<i64>,
     ) -> Result<Subscription, StoreError> {
         if let Some(topic) = self.lock_topics().get(&conversation_id) {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::event::Projection;
-use crate::domain::{Comment, CommentTally, Conversation, Item, Millis, Tally};
+use crate::domain::{Comment, CommentTally, Conversation, Item, Millis, Tally, WatchRole};
 
 /// What a client may send.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -18,7 +18,7 @@ pub enum ClientMessage {
         #[serde(default)]
         since: Option<i64>,
         #[serde(default, rename = "as")]
-        role: Option<RequestedRole>,
+        role: Option<WatchRole>,
         #[serde(default)]
         display_token: Option<String>,
     },
@@ -32,14 +32,6 @@ pub enum ClientMessage {
         #[serde(default)]
         comment_id: Option<Uuid>,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RequestedRole {
-    Participant,
-    Facilitator,
-    Display,
 }
 
 /// Why an inbound text frame was refused; becomes an `error` message.
@@ -120,7 +112,7 @@ pub struct ParticipantView<'a> {
 pub enum ServerMessage<'a> {
     Subscribed {
         conversation: &'a str,
-        role: RequestedRole,
+        role: WatchRole,
         seq: i64,
     },
     Comment {

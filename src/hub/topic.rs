@@ -20,12 +20,10 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use super::protocol::{
-    event_message, CommentUps, ItemTally, Presence, RequestedRole, ServerMessage,
-};
+use super::protocol::{event_message, CommentUps, ItemTally, Presence, ServerMessage};
 use crate::config::HubSettings;
 use crate::domain::event::project;
-use crate::domain::{Audience, CommentTally, Event, Millis, Tally};
+use crate::domain::{Audience, CommentTally, Event, Millis, Tally, WatchRole};
 use crate::store::{Tallies, TallyChange};
 
 /// An event as delivered: its number and the bytes for one audience.
@@ -134,11 +132,11 @@ impl Drop for PresenceGuard {
     }
 }
 
-fn role_index(role: RequestedRole) -> usize {
+fn role_index(role: WatchRole) -> usize {
     match role {
-        RequestedRole::Participant => 0,
-        RequestedRole::Facilitator => 1,
-        RequestedRole::Display => 2,
+        WatchRole::Participant => 0,
+        WatchRole::Facilitator => 1,
+        WatchRole::Display => 2,
     }
 }
 
@@ -206,11 +204,8 @@ impl Topic {
     /// Registers a subscriber. The broadcast receiver is created under the
     /// same lock that delivery holds, so the ring replay and the live
     /// stream meet exactly: no gap, no overlap.
-    pub fn subscribe(self: &Arc<Self>, role: RequestedRole, since: Option<i64>) -> Subscription {
-        let audience = match role {
-            RequestedRole::Facilitator => Audience::Moderators,
-            _ => Audience::Public,
-        };
+    pub fn subscribe(self: &Arc<Self>, role: WatchRole, since: Option<i64>) -> Subscription {
+        let audience = role.audience();
         let kind = role_index(role);
         self.local[kind].fetch_add(1, Ordering::Relaxed);
         let guard = PresenceGuard {

@@ -740,6 +740,20 @@ async fn bad_input_gets_documented_errors_and_the_connection_stays_usable() {
     big.send(Message::Text(huge.into())).await.unwrap();
     let (code, reason, _) = expect_close(&mut big, WAIT).await;
     assert_eq!((code, reason.as_str()), (1009, "message too big"));
+    // So does a message over the limit in frames under it (tungstenite
+    // refuses it while putting the message together, not frame by frame).
+    let mut fragmented = connect(&app, None, None).await;
+    {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        let half = "x".repeat(10_000);
+        for (opcode, last) in [(Data::Text, false), (Data::Continue, true)] {
+            let frame = Frame::message(half.clone(), OpCode::Data(opcode), last);
+            fragmented.send(Message::Frame(frame)).await.unwrap();
+        }
+    }
+    let (code, reason, _) = expect_close(&mut fragmented, WAIT).await;
+    assert_eq!((code, reason.as_str()), (1009, "message too big"));
     let (id, _, _) = writer.comment(&slug, &items[0], "after the big one").await;
     for socket in [&mut good, &mut bad] {
         let event = next_matching(socket, WAIT, is_type("comment")).await;
@@ -771,6 +785,65 @@ async fn too_many_inbound_messages_close_with_4029() {
     let (code, reason, pongs) = expect_close(&mut socket, WAIT).await;
     assert_eq!((code, reason.as_str()), (4029, "too many messages"));
     assert_eq!(pongs, 3, "the burst was answered");
+    app.stop().await;
+}
+
+/// A client that sends as fast as it can, reading on the side, gets the
+/// 4029 close frame, never a bare connection reset: the flood still in
+/// flight when the server closes must not cost the client its close frame.
+#[tokio::test]
+async fn a_flooding_client_receives_the_4029_close_frame() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.ws.messages_per_s = 1.0;
+        s.ws.message_burst = 3;
+    })
+    .await
+    .unwrap();
+    // Several rounds: the reset this guards against depends on timing.
+    for round in 0..8 {
+        let (mut sink, mut stream) = connect(&app, None, None).await.split();
+        let flood = tokio::spawn(async move {
+            let frame = Message::Text(
+                json!({"type": "ping", "nonce": "x".repeat(2000)})
+                    .to_string()
+                    .into(),
+            );
+            let began = Instant::now();
+            let mut sent = 0u64;
+            // Stops when the socket refuses: after the close frame arrived
+            // (tungstenite refuses to send after closing) or on failure.
+            while began.elapsed() < Duration::from_secs(10)
+                && sink.send(frame.clone()).await.is_ok()
+            {
+                sent += 1;
+            }
+            sent
+        });
+        let mut pongs = 0;
+        let (code, reason) = loop {
+            let next = tokio::time::timeout(WAIT, stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: no close frame in time"));
+            match next {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    break (u16::from(frame.code), frame.reason.to_string())
+                }
+                Some(Ok(Message::Text(_))) => pongs += 1,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!(
+                    "round {round}: expected the 4029 close frame after {pongs} pongs, got {other:?}"
+                ),
+            }
+        };
+        assert_eq!(
+            (code, reason.as_str()),
+            (4029, "too many messages"),
+            "round {round}"
+        );
+        assert_eq!(pongs, 3, "round {round}: the burst was answered");
+        let sent = flood.await.unwrap();
+        assert!(sent > 3, "round {round}: the client flooded ({sent} sent)");
+    }
     app.stop().await;
 }
 
@@ -1058,6 +1131,75 @@ async fn a_display_token_lets_a_screen_watch_a_conversation_that_needs_a_code() 
     let subscribed = next_json(&mut socket, WAIT).await;
     assert_eq!(subscribed["type"], "subscribed", "{subscribed}");
     assert_eq!(subscribed["role"], "display");
+    app.stop().await;
+}
+
+/// A store that fails while the server decides who may watch is an
+/// internal error (1011), never a refusal: a participant or a screen with
+/// a valid token must not be told it is not allowed.
+#[tokio::test]
+async fn a_store_failure_while_authorising_a_socket_closes_with_1011() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (open, _) = app.conversation(&admin, json!({}), 1).await;
+    let (coded, _) = app
+        .conversation(
+            &admin,
+            json!({"signup_mode": "code", "access_code": "NHS-2026"}),
+            1,
+        )
+        .await;
+    let participant = sign_up_cookie(&app, &open).await;
+    let facilitator = app.staff(Role::Facilitator).await;
+    let (status, created) = facilitator
+        .post(
+            &format!("/api/conversations/{coded}/display-tokens"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token = created["token"].as_str().unwrap().to_string();
+    let subscribe_with_token =
+        json!({"type": "subscribe", "conversation": coded, "display_token": token});
+
+    // Both are let in while the store works.
+    let (_, start) = subscribe(&app, Some(&participant), &open, None, Some("participant")).await;
+    assert_eq!(start.subscribed["role"], "participant");
+    let mut screen = connect(&app, None, None).await;
+    send_json(&mut screen, subscribe_with_token.clone()).await;
+    assert_eq!(next_json(&mut screen, WAIT).await["type"], "subscribed");
+
+    // The tables the checks read disappear from under the server.
+    let mut database = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    for table in ["participants", "display_tokens"] {
+        sqlx::query(&format!("ALTER TABLE {table} RENAME TO {table}_gone"))
+            .execute(&mut database)
+            .await
+            .unwrap();
+    }
+
+    let mut socket = connect(&app, Some(&participant), None).await;
+    send_json(
+        &mut socket,
+        json!({"type": "subscribe", "conversation": open, "as": "participant"}),
+    )
+    .await;
+    let (code, reason, skipped) = expect_close(&mut socket, WAIT).await;
+    assert_eq!(
+        (code, reason.as_str(), skipped),
+        (1011, "internal error", 0)
+    );
+
+    let mut screen = connect(&app, None, None).await;
+    send_json(&mut screen, subscribe_with_token).await;
+    let (code, reason, skipped) = expect_close(&mut screen, WAIT).await;
+    assert_eq!(
+        (code, reason.as_str(), skipped),
+        (1011, "internal error", 0)
+    );
     app.stop().await;
 }
 

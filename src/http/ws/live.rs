@@ -1,0 +1,98 @@
+//! What a subscribed connection forwards from its topic once the start of
+//! the stream is out: events (each once, in order), coalesced tally
+//! frames and presence changes.
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::wire::{End, Wire};
+use super::{CLOSE_RESTARTING, CLOSE_TOO_SLOW};
+use crate::hub::topic::{Frame, Subscription, UNSEQUENCED};
+
+/// A connection's progress through its subscription.
+pub struct Live {
+    pub subscription: Subscription,
+    /// The largest sequence number sent; anything at or below is skipped.
+    pub last_sent: i64,
+    /// The tally epoch this client is current with.
+    pub epoch: u64,
+    /// The last presence frame sent (the same count is not sent twice).
+    pub last_presence: Utf8Bytes,
+}
+
+/// Something for a subscribed connection to send.
+pub enum Happened {
+    Event(Result<Frame, RecvError>),
+    Tallies,
+    Presence,
+}
+
+/// Waits for the next thing to send; never resolves before a subscription.
+pub async fn next(live: &mut Option<Live>) -> Happened {
+    let Some(live) = live else {
+        return std::future::pending().await;
+    };
+    let subscription = &mut live.subscription;
+    tokio::select! {
+        biased;
+        frame = subscription.live.recv() => Happened::Event(frame),
+        Ok(()) = subscription.tallies.changed() => Happened::Tallies,
+        Ok(()) = subscription.presence.changed() => Happened::Presence,
+    }
+}
+
+impl Live {
+    pub async fn forward(&mut self, wire: &mut Wire, happened: Happened) -> Result<(), End> {
+        match happened {
+            Happened::Event(Ok(frame)) => self.event(wire, frame).await,
+            Happened::Event(Err(RecvError::Lagged(_))) => {
+                // The channel dropped events this client never got: it
+                // must resume from what it has, not carry on with a hole.
+                metrics::counter!("chorus_ws_too_slow_total").increment(1);
+                Err(End::Close(CLOSE_TOO_SLOW, "too slow"))
+            }
+            Happened::Event(Err(RecvError::Closed)) => {
+                Err(End::Close(CLOSE_RESTARTING, "server restarting"))
+            }
+            Happened::Tallies => self.tallies(wire).await,
+            Happened::Presence => self.presence(wire).await,
+        }
+    }
+
+    async fn event(&mut self, wire: &mut Wire, frame: Frame) -> Result<(), End> {
+        if frame.seq == UNSEQUENCED {
+            return wire.send(frame.text).await;
+        }
+        // A client that resumed from a node further ahead than this one
+        // already has the events up to its `since`.
+        if frame.seq <= self.last_sent {
+            return Ok(());
+        }
+        self.last_sent = frame.seq;
+        wire.send(frame.text).await
+    }
+
+    async fn tallies(&mut self, wire: &mut Wire) -> Result<(), End> {
+        let frame = self.subscription.tallies.borrow_and_update().clone();
+        let text = if frame.epoch == self.epoch + 1 {
+            self.epoch = frame.epoch;
+            frame.delta.clone()
+        } else {
+            // A frame went by while this connection was busy, and only the
+            // latest is kept: a delta would leave out what that one held.
+            let (epoch, full) = self.subscription.topic.full_tallies();
+            self.epoch = epoch;
+            full
+        };
+        wire.send(text).await
+    }
+
+    async fn presence(&mut self, wire: &mut Wire) -> Result<(), End> {
+        let text = self.subscription.presence.borrow_and_update().clone();
+        if text == self.last_presence {
+            return Ok(());
+        }
+        self.last_presence = text.clone();
+        wire.send(text).await
+    }
+}

@@ -1,0 +1,125 @@
+//! The WebSocket endpoint, `GET /ws`. An upgrade is refused at the door
+//! (cross-site origin, shutdown, the node's connection cap, the per-IP
+//! connect rate) before any socket exists; past it, one task per
+//! connection runs until the connection ends:
+//!
+//! - `pump`: the connection's loop over inbound messages, live frames,
+//!   keepalive and shutdown;
+//! - `subscribe`: who may watch as what, and the start of the stream
+//!   (replay, full tallies, presence);
+//! - `live`: what a subscribed connection forwards from its topic;
+//! - `wire`: sending under a deadline, and closing.
+//!
+//! The messages and close codes are documented in `docs/protocol.md`.
+
+mod live;
+mod pump;
+mod subscribe;
+mod wire;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+
+use super::auth::{origin_allowed, Caller};
+use super::error::ApiError;
+use super::rate::check;
+use super::AppState;
+use crate::store::Session;
+use wire::Wire;
+
+pub const CLOSE_IDLE: u16 = 4000;
+pub const CLOSE_TOO_SLOW: u16 = 4008;
+pub const CLOSE_TOO_MANY_MESSAGES: u16 = 4029;
+pub const CLOSE_RESTARTING: u16 = 1012;
+pub const CLOSE_TOO_BIG: u16 = 1009;
+pub const CLOSE_INTERNAL: u16 = 1011;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if let Some(refusal) = refusal(&state, &caller, &headers) {
+        return refusal.into_response();
+    }
+    let settings = &state.settings.ws;
+    let connection = Connection {
+        counted: Counted::new(state.connections.clone()),
+        state: state.clone(),
+        session: caller.session,
+    };
+    let tracker = state.connection_tasks.clone();
+    ws.read_buffer_size(settings.read_buffer_bytes)
+        .write_buffer_size(0)
+        .max_message_size(settings.max_message_bytes)
+        .max_frame_size(settings.max_message_bytes)
+        .on_upgrade(move |socket| tracker.track_future(connection.run(socket)))
+}
+
+/// Why an upgrade is refused, if it is. Refusing before the upgrade costs
+/// no socket and gives the client an HTTP status it can act on.
+fn refusal(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Option<ApiError> {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        // A browser sends the session cookie with any page's WebSocket:
+        // without this, another site could watch as the participant.
+        if !origin_allowed(origin, headers, &state.settings.public_origins) {
+            metrics::counter!("chorus_ws_refused_total", "reason" => "origin").increment(1);
+            return Some(ApiError::Forbidden(format!(
+                "WebSocket connections from {origin} are not accepted"
+            )));
+        }
+    }
+    if state.shutdown.is_cancelled() {
+        return Some(ApiError::Unavailable(
+            "this node is restarting; connect again".into(),
+        ));
+    }
+    if state.connections.load(Ordering::Relaxed) >= state.settings.ws.max_connections {
+        metrics::counter!("chorus_ws_refused_total", "reason" => "cap").increment(1);
+        return Some(ApiError::Unavailable(
+            "this node is at its connection limit".into(),
+        ));
+    }
+    check(&state.limits.connect, &caller.ip, "ws_connect").err()
+}
+
+/// Keeps the node's connection count while a connection lives.
+struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    fn new(count: Arc<AtomicUsize>) -> Counted {
+        count.fetch_add(1, Ordering::Relaxed);
+        Counted(count)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+struct Connection {
+    state: AppState,
+    /// The session from the cookie at upgrade time, if any.
+    session: Option<Session>,
+    /// Counts this connection towards the node's cap.
+    counted: Counted,
+}
+
+impl Connection {
+    async fn run(self, socket: WebSocket) {
+        metrics::gauge!("chorus_ws_open").increment(1.0);
+        let mut wire = Wire::new(socket, self.state.settings.ws.send_timeout_s);
+        let end = self.pump(&mut wire).await;
+        wire.finish(end).await;
+        metrics::gauge!("chorus_ws_open").decrement(1.0);
+        drop(self.counted);
+    }
+}
