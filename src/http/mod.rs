@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::report::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
         .layer(DefaultBodyLimit::max(state.settings.limits.body_bytes))
+        .layer(middleware::from_fn(json::json_writes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_writes,
@@ -202,11 +203,7 @@ async fn same_origin_writes(
     request: Request,
     next: Next,
 ) -> Response {
-    let writes = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if writes {
+    if json::is_write(request.method()) {
         if let Some(origin) = request
             .headers()
             .get(header::ORIGIN)

@@ -387,3 +387,187 @@ async fn cross_site_writes_are_refused() {
     assert_eq!(snapshot["items"][0]["strong"], 1);
     app.stop().await;
 }
+
+/// Every state-changing endpoint wants `Content-Type: application/json`,
+/// including those whose body is empty or optional: a form post (which
+/// any page can send) changes nothing.
+#[tokio::test]
+async fn writes_need_a_json_content_type_even_without_a_body() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    let (comment, _, _) = alice.comment(&slug, &items[0], "A comment").await;
+    let item = &items[0];
+    let post = reqwest::Method::POST;
+    let put = reqwest::Method::PUT;
+    let patch = reqwest::Method::PATCH;
+    let writes: Vec<(reqwest::Method, String)> = vec![
+        (post.clone(), "/api/login".into()),
+        (post.clone(), "/api/logout".into()),
+        (post.clone(), "/api/users".into()),
+        (post.clone(), "/api/conversations".into()),
+        (patch.clone(), format!("/api/conversations/{slug}")),
+        (post.clone(), format!("/api/conversations/{slug}/items")),
+        (
+            patch.clone(),
+            format!("/api/conversations/{slug}/items/{item}"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/participants"),
+        ),
+        (
+            put.clone(),
+            format!("/api/conversations/{slug}/items/{item}/vote"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/items/{item}/comments"),
+        ),
+        (
+            put.clone(),
+            format!("/api/conversations/{slug}/comments/{comment}/vote"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/comments/{comment}/flags"),
+        ),
+        (post.clone(), format!("/api/conversations/{slug}/ideas")),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/comments/{comment}/moderation"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/items/{item}/moderation"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/display-tokens"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/comments/{comment}/edit"),
+        ),
+        (
+            post.clone(),
+            format!("/api/conversations/{slug}/comments/{comment}/author"),
+        ),
+    ];
+    let not_json = [
+        None,
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        Some("multipart/form-data; boundary=x"),
+    ];
+    let before = state_of(&app, &alice, &slug, &items).await;
+    for (method, path) in &writes {
+        for ct in not_json {
+            let (status, problem, content_type) =
+                raw(&admin, method.clone(), path, ct, Vec::new()).await;
+            assert_eq!(
+                status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{method} {path} with {ct:?}: {problem}"
+            );
+            assert_eq!(
+                content_type.as_deref(),
+                Some("application/problem+json"),
+                "{method} {path}"
+            );
+            assert_eq!(problem["type"], "/problems/unsupported-media-type");
+            assert_eq!(problem["status"], 415);
+        }
+    }
+    assert_eq!(before, state_of(&app, &alice, &slug, &items).await);
+    // The admin is still logged in: the form-encoded logouts did nothing.
+    let (_, me) = admin.get("/api/me").await;
+    assert!(me["user"].is_object(), "{me}");
+
+    // A form-encoded sign-up creates no participant and sets no cookie.
+    let signups = format!("/api/conversations/{slug}/participants");
+    for ct in not_json {
+        let response = reqwest::Client::new()
+            .post(format!("{}{signups}", app.base))
+            .headers(
+                ct.map(|ct| {
+                    let mut h = reqwest::header::HeaderMap::new();
+                    h.insert("content-type", ct.parse().unwrap());
+                    h
+                })
+                .unwrap_or_default(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+
+    // Where the body is optional, JSON's content type with no body is fine.
+    let bob = app.client();
+    let (status, body, _) = raw(
+        &bob,
+        post.clone(),
+        &signups,
+        Some("application/json"),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = raw(
+        &admin,
+        post.clone(),
+        &format!("/api/conversations/{slug}/display-tokens"),
+        Some("application/json; charset=utf-8"),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = raw(
+        &admin,
+        post.clone(),
+        "/api/logout",
+        Some("application/json"),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, me) = admin.get("/api/me").await;
+    assert!(me["user"].is_null(), "{me}");
+    app.stop().await;
+}
+
+/// An empty body sent in chunks (no Content-Length) is still empty.
+#[tokio::test]
+async fn an_empty_chunked_sign_up_is_accepted() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, _) = app.conversation(&admin, json!({}), 1).await;
+    let mut tcp = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let request = format!(
+        "POST /api/conversations/{slug}/participants HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n0\r\n\r\n",
+        app.address
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_to_string(&mut answer),
+    )
+    .await
+    .expect("an answer in time")
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("set-cookie: chorus_session="),
+        "{answer}"
+    );
+    app.stop().await;
+}
