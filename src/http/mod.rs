@@ -9,6 +9,7 @@ pub mod cache;
 pub mod client;
 pub mod error;
 pub mod json;
+pub mod query;
 pub mod rate;
 pub mod ws;
 

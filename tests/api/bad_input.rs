@@ -571,3 +571,62 @@ async fn an_empty_chunked_sign_up_is_accepted() {
     );
     app.stop().await;
 }
+
+/// A query string of the wrong shape is a 400 problem naming the
+/// parameter, on every endpoint that reads one.
+#[tokio::test]
+async fn malformed_query_strings_get_problems_naming_the_parameter() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let alice = app.participant(&slug).await;
+    let comments = format!("/api/conversations/{slug}/items/{}/comments", items[0]);
+    let cases = [
+        (&alice, format!("{comments}?after=abc"), "after"),
+        (&alice, format!("{comments}?limit=ten"), "limit"),
+        (&alice, format!("{comments}?after=1&after=2"), "after"),
+        (
+            &admin,
+            format!("/api/conversations/{slug}/events?after=x"),
+            "after",
+        ),
+        (
+            &admin,
+            format!("/api/conversations/{slug}/events?limit=1.5"),
+            "limit",
+        ),
+        (
+            &admin,
+            format!("/api/conversations/{slug}/moderation/comments?status=all&status=hidden"),
+            "status",
+        ),
+        (
+            &admin,
+            format!("/api/conversations/{slug}/report.csv?table=items&table=days"),
+            "table",
+        ),
+        (
+            &admin,
+            format!("/api/conversations/{slug}/qr.svg?token=a&token=b"),
+            "token",
+        ),
+    ];
+    for (client, path, parameter) in cases {
+        let (status, problem, content_type) =
+            raw(client, reqwest::Method::GET, &path, None, Vec::new()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/problem+json"),
+            "{path}: {problem}"
+        );
+        assert_eq!(problem["type"], "/problems/malformed", "{path}");
+        assert_eq!(problem["status"], 400, "{path}");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(parameter), "{path}: {problem}");
+    }
+    // Well-formed ones still work.
+    let (status, page) = alice.get(&format!("{comments}?after=0&limit=5")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    app.stop().await;
+}

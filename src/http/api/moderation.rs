@@ -1,7 +1,7 @@
 //! What facilitators do: moderate comments and ideas, read the queues and
 //! the audit trail, and create display tokens for screens.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -16,6 +16,7 @@ use crate::domain::{AuthorAction, Invalid, ModerationAction};
 use crate::http::auth::{new_token, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::AppState;
 use crate::store::{Outcome, QueueFilter, Write};
 
@@ -127,7 +128,7 @@ pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    Query(query): Query<QueueQuery>,
+    ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
@@ -161,7 +162,7 @@ pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
@@ -414,7 +415,7 @@ pub async fn qr(
     caller: Caller,
     headers: axum::http::HeaderMap,
     Path(slug): Path<String>,
-    Query(query): Query<QrQuery>,
+    ApiQuery(query): ApiQuery<QrQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let allowed = caller.user().is_some()

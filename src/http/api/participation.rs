@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,6 +18,7 @@ use crate::domain::{Choice, CommentStatus, ConversationState, ItemStatus, Millis
 use crate::http::auth::{session_cookie, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
+use crate::http::query::ApiQuery;
 use crate::http::rate::check;
 use crate::http::AppState;
 use crate::store::{Outcome, Write};
@@ -168,7 +169,7 @@ pub async fn comments(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Value>, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let item_id = path_uuid("item", &item)?;
