@@ -78,6 +78,7 @@ impl Application {
             shutdown,
             connection_tasks: TaskTracker::new(),
             metrics: crate::telemetry::metrics(),
+            listen_port: listener.local_addr()?.port(),
             conversations: Ttl::new(Duration::from_secs(1), 10_000),
             sessions: Ttl::new(Duration::from_secs(5), 200_000),
             participants: Ttl::new(Duration::from_secs(60), 200_000),

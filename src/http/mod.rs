@@ -50,6 +50,9 @@ pub struct Shared {
     /// Tracks every WebSocket task, which axum's graceful shutdown does not wait for.
     pub connection_tasks: TaskTracker,
     pub metrics: PrometheusHandle,
+    /// The port the listener is bound to (the real one when `listen` asks
+    /// for port 0): loopback origins on it may write (see `auth::origin_allowed`).
+    pub listen_port: u16,
     /// Conversations by slug, for a second or so (see `cache`).
     pub conversations: cache::Ttl<String, crate::domain::Conversation>,
     /// Sessions by token hash.
@@ -210,7 +213,12 @@ async fn same_origin_writes(
             .get(header::ORIGIN)
             .and_then(|o| o.to_str().ok())
         {
-            if !auth::origin_allowed(origin, request.headers(), &state.settings.public_origins) {
+            if !auth::origin_allowed(
+                origin,
+                request.headers(),
+                &state.settings.public_origins,
+                state.listen_port,
+            ) {
                 return ApiError::Forbidden(format!("requests from {origin} are not accepted"))
                     .into_response();
             }

@@ -39,7 +39,12 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        if !origin_allowed(origin, &headers, &state.settings.public_origins) {
+        if !origin_allowed(
+            origin,
+            &headers,
+            &state.settings.public_origins,
+            state.listen_port,
+        ) {
             metrics::counter!("chorus_ws_refused_total", "reason" => "origin").increment(1);
             return ApiError::Forbidden(format!(
                 "WebSocket connections from {origin} are not accepted"

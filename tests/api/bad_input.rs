@@ -630,3 +630,74 @@ async fn malformed_query_strings_get_problems_naming_the_parameter() {
     assert_eq!(status, StatusCode::OK, "{page}");
     app.stop().await;
 }
+
+/// A page on `localhost` may write to the server at `127.0.0.1` and the
+/// other way round (and `[::1]`), on the port the server listens on; other
+/// loopback-looking origins are still refused.
+#[tokio::test]
+async fn loopback_pages_may_write_under_either_loopback_name() {
+    let app = spawn_app().await;
+    let port = app.address.port();
+    let other_port = if port == u16::MAX { port - 1 } else { port + 1 };
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let cookie = sign_up_cookie(&app, &slug).await;
+    // "localhost" always reaches the test server, whatever the resolver says.
+    let http = reqwest::Client::builder()
+        .resolve("localhost", app.address)
+        .build()
+        .unwrap();
+    let vote = |server: &'static str, origin: String, choice: &'static str| {
+        let request = http
+            .put(format!(
+                "http://{server}:{port}/api/conversations/{slug}/items/{}/vote",
+                items[0]
+            ))
+            .header("cookie", &cookie)
+            .header("origin", origin)
+            .json(&json!({"request_id": Uuid::new_v4(), "choice": choice}));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let accepted = [
+        ("127.0.0.1", format!("http://localhost:{port}")),
+        ("localhost", format!("http://127.0.0.1:{port}")),
+        ("127.0.0.1", format!("http://[::1]:{port}")),
+        ("localhost", format!("http://[::1]:{port}")),
+    ];
+    for (server, origin) in accepted {
+        let (status, body) = vote(server, origin.clone(), "strong").await;
+        assert_eq!(status, StatusCode::OK, "{origin} -> {server}: {body}");
+    }
+    let refused = [
+        ("127.0.0.1", format!("http://localhost:{other_port}")),
+        ("localhost", format!("http://127.0.0.1:{other_port}")),
+        ("127.0.0.1", "http://localhost".to_string()),
+        ("127.0.0.1", format!("https://localhost:{port}")),
+        ("127.0.0.1", format!("http://127.0.0.2:{port}")),
+        ("127.0.0.1", format!("http://localhost.evil.example:{port}")),
+    ];
+    for (server, origin) in refused {
+        let (status, body) = vote(server, origin.clone(), "wrong").await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{origin} -> {server}: {body}"
+        );
+    }
+    let (_, snapshot) = admin.get(&format!("/api/conversations/{slug}")).await;
+    assert_eq!(snapshot["items"][0]["strong"], 1, "{snapshot}");
+    assert_eq!(snapshot["items"][0]["wrong"], 0, "{snapshot}");
+    // The WebSocket applies the same rule.
+    let socket = connect(
+        &app,
+        Some(&cookie),
+        Some(&format!("http://localhost:{port}")),
+    )
+    .await;
+    drop(socket);
+    app.stop().await;
+}
