@@ -701,3 +701,155 @@ async fn loopback_pages_may_write_under_either_loopback_name() {
     drop(socket);
     app.stop().await;
 }
+
+/// Text that a spreadsheet would run as a formula is defused, by the same
+/// rule, in the audit CSV and in the report's CSV tables, and both parse
+/// back as RFC 4180 CSV with every row as wide as its header.
+#[tokio::test]
+async fn formulas_are_defused_in_every_csv() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app
+        .conversation(
+            &admin,
+            json!({"profile_questions": [
+                {"key": "=team", "label": "Your team", "choices": ["@ops", "+dev"]}
+            ]}),
+            1,
+        )
+        .await;
+    let mut people = Vec::new();
+    for _ in 0..5 {
+        let client = app.client();
+        let (status, body) = client
+            .post(
+                &format!("/api/conversations/{slug}/participants"),
+                json!({"profile": {"=team": "@ops"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = client.vote(&slug, &items[0], Some("strong")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        people.push(client);
+    }
+    let bodies = [
+        "=HYPERLINK(\"http://evil.example\",\"click\")",
+        "-2+3",
+        "+cmd|' /C calc'!A0",
+        "@SUM(1,2)",
+        "plain, with \"quotes\"\nand a second line",
+    ];
+    let mut ids = Vec::new();
+    for (n, body) in bodies.iter().enumerate() {
+        let (id, status, answer) = people[n].comment(&slug, &items[0], body).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        ids.push(id);
+    }
+    let (status, body) = people[0]
+        .post(
+            &format!("/api/conversations/{slug}/ideas"),
+            json!({"id": Uuid::new_v4(), "title": "=1+1 idea"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = people[1]
+        .post(
+            &format!("/api/conversations/{slug}/comments/{}/flags", ids[4]),
+            json!({"id": Uuid::new_v4(), "reason": "@flag reason"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = admin
+        .post(
+            &format!("/api/conversations/{slug}/comments/{}/moderation", ids[0]),
+            json!({"request_id": Uuid::new_v4(), "action": "hide", "reason": "=1+1 off topic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let download = |path: String| {
+        let request = admin.http.get(format!("{}{path}", admin.base));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            response.text().await.unwrap()
+        }
+    };
+    let parse = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().iter().map(String::from).collect();
+        let rows = reader
+            .records()
+            .map(|r| {
+                r.expect("a well-formed row")
+                    .iter()
+                    .map(String::from)
+                    .collect()
+            })
+            .collect();
+        (header, rows)
+    };
+    // No cell starts a formula, unless it is a plain number.
+    let defused = |rows: &[Vec<String>], what: &str| {
+        for cell in rows.iter().flatten() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']) || cell.parse::<f64>().is_ok(),
+                "{what}: {cell:?}"
+            );
+        }
+    };
+
+    let audit = download(format!("/api/conversations/{slug}/events.csv")).await;
+    let (header, rows) = parse(&audit);
+    assert_eq!(
+        header,
+        ["seq", "time", "actor", "kind", "action", "target", "status", "reason"]
+    );
+    defused(&rows, "events.csv");
+    assert!(
+        rows.iter()
+            .any(|r| r[4] == "hide" && r[7] == "'=1+1 off topic"),
+        "{audit}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[3] == "flag" && r[7] == "'@flag reason"),
+        "{audit}"
+    );
+
+    let api = format!("/api/conversations/{slug}");
+    let comments = download(format!("{api}/report.csv?table=comments")).await;
+    assert!(comments.contains("\r\n"), "the report's tables use CRLF");
+    let (header, rows) = parse(&comments);
+    assert_eq!(header, chorus::report::export::COMMENT_COLUMNS);
+    defused(&rows, "comments.csv");
+    let body_of = |id: &str| rows.iter().find(|r| r[0] == id).unwrap()[8].clone();
+    assert_eq!(
+        body_of(&ids[0]),
+        "",
+        "a hidden comment's text is not exported"
+    );
+    assert_eq!(body_of(&ids[1]), "'-2+3");
+    assert_eq!(body_of(&ids[2]), "'+cmd|' /C calc'!A0");
+    assert_eq!(body_of(&ids[3]), "'@SUM(1,2)");
+    assert_eq!(body_of(&ids[4]), bodies[4]);
+
+    let (header, rows) = parse(&download(format!("{api}/report.csv?table=items")).await);
+    assert_eq!(header, chorus::report::export::ITEM_COLUMNS);
+    defused(&rows, "items.csv");
+    assert!(rows.iter().any(|r| r[3] == "'=1+1 idea"), "{rows:?}");
+
+    let (header, rows) = parse(&download(format!("{api}/report.csv?table=groups")).await);
+    assert_eq!(header, chorus::report::export::GROUP_COLUMNS);
+    defused(&rows, "groups.csv");
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "'=team" && r[1] == "'@ops" && r[2] == "5"),
+        "{rows:?}"
+    );
+
+    let (header, rows) = parse(&download(format!("{api}/report.csv?table=days")).await);
+    assert_eq!(header, chorus::report::export::DAY_COLUMNS);
+    defused(&rows, "days.csv");
+    app.stop().await;
+}

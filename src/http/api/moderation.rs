@@ -18,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::query::ApiQuery;
 use crate::http::AppState;
+use crate::report::export::spreadsheet_safe;
 use crate::store::{Outcome, QueueFilter, Write};
 
 #[derive(Deserialize)]
@@ -303,7 +304,12 @@ pub async fn audit_csv(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
-    let mut csv = String::from("seq,time,actor,kind,action,target,status,reason\n");
+    let internal = |e: csv::Error| ApiError::Internal(e.to_string());
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "seq", "time", "actor", "kind", "action", "target", "status", "reason",
+    ])
+    .map_err(internal)?;
     let mut after = 0;
     loop {
         let events = state.store.events(conversation.id, after, 5000).await?;
@@ -321,15 +327,15 @@ pub async fn audit_csv(
                 status,
                 reason,
             ];
-            csv.push_str(
-                &row.iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            csv.push('\n');
+            let row: Vec<_> = row.iter().map(|f| spreadsheet_safe(f)).collect();
+            csv.write_record(row.iter().map(|f| f.as_bytes()))
+                .map_err(internal)?;
         }
     }
+    let csv = csv
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let csv = String::from_utf8(csv).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (
@@ -385,21 +391,6 @@ fn audit_fields(data: &crate::domain::EventData) -> (String, String, String, Str
             String::new(),
             String::new(),
         ),
-    }
-}
-
-/// One CSV field, quoted when needed; a leading formula character is
-/// neutralised so a spreadsheet never runs participant text.
-pub fn csv_field(field: &str) -> String {
-    let field = if field.starts_with(['=', '+', '-', '@']) {
-        format!("'{field}")
-    } else {
-        field.to_string()
-    };
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field
     }
 }
 
