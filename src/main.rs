@@ -193,7 +193,7 @@ async fn run() -> anyhow::Result<()> {
                 } else {
                     report::View::Public
                 },
-                min_group_size: settings.report.min_group_size as usize,
+                min_group_size: settings.report.min_group_size.get() as usize,
                 now: chorus::domain::Millis::now(),
             };
             let report = report::build(&data, &options);

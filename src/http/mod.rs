@@ -171,7 +171,9 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{slug}/qr.svg", get(moderation::qr))
         .merge(api::report::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
-        .layer(DefaultBodyLimit::max(state.settings.limits.body_bytes))
+        .layer(DefaultBodyLimit::max(
+            state.settings.limits.body_bytes.get(),
+        ))
         .layer(middleware::from_fn(json::json_writes))
         .layer(middleware::from_fn_with_state(
             state.clone(),

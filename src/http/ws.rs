@@ -4,6 +4,7 @@
 //! with keepalive, inbound limits and a 1012 close at shutdown. The
 //! messages and close codes are documented in `docs/protocol.md`.
 
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,7 +57,7 @@ pub async fn upgrade(
         return ApiError::Unavailable("this node is restarting; connect again".into())
             .into_response();
     }
-    if state.connections.load(Ordering::Relaxed) >= state.settings.ws.max_connections {
+    if state.connections.load(Ordering::Relaxed) >= state.settings.ws.max_connections.get() {
         metrics::counter!("chorus_ws_refused_total", "reason" => "cap").increment(1);
         return ApiError::Unavailable("this node is at its connection limit".into())
             .into_response();
@@ -71,10 +72,10 @@ pub async fn upgrade(
         session: caller.session,
     };
     let tracker = state.connection_tasks.clone();
-    ws.read_buffer_size(settings.read_buffer_bytes)
+    ws.read_buffer_size(settings.read_buffer_bytes.get())
         .write_buffer_size(0)
-        .max_message_size(settings.max_message_bytes)
-        .max_frame_size(settings.max_message_bytes)
+        .max_message_size(settings.max_message_bytes.get())
+        .max_frame_size(settings.max_message_bytes.get())
         .on_upgrade(move |socket| tracker.track_future(connection.run(socket)))
 }
 
@@ -157,9 +158,9 @@ impl Connection {
         let mut live: Option<Live> = None;
         let inbound: DefaultDirectRateLimiter =
             RateLimiter::direct(quota(settings.messages_per_s, settings.message_burst));
-        let mut ping = tokio::time::interval(Duration::from_secs(settings.ping_interval_s));
+        let mut ping = tokio::time::interval(Duration::from_secs(settings.ping_interval_s.get()));
         ping.reset();
-        let idle_timeout = Duration::from_secs(settings.idle_timeout_s);
+        let idle_timeout = Duration::from_secs(settings.idle_timeout_s.get());
         let mut last_heard = Instant::now();
         let shutdown = self.state.shutdown.clone();
         loop {
@@ -475,11 +476,11 @@ impl Connection {
     }
 }
 
-async fn timed<F, E>(future: F, seconds: u64) -> Result<(), End>
+async fn timed<F, E>(future: F, seconds: NonZeroU64) -> Result<(), End>
 where
     F: std::future::Future<Output = Result<(), E>>,
 {
-    match tokio::time::timeout(Duration::from_secs(seconds), future).await {
+    match tokio::time::timeout(Duration::from_secs(seconds.get()), future).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(End::Gone),
         Err(_) => {
@@ -489,7 +490,7 @@ where
     }
 }
 
-async fn send(socket: &mut WebSocket, text: Utf8Bytes, timeout_s: u64) -> Result<(), End> {
+async fn send(socket: &mut WebSocket, text: Utf8Bytes, timeout_s: NonZeroU64) -> Result<(), End> {
     timed(socket.send(Message::Text(text)), timeout_s).await
 }
 

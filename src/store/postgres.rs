@@ -34,15 +34,15 @@ impl PostgresStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&writer).await?;
         let reads = PgPoolOptions::new()
-            .max_connections(settings.read_connections)
+            .max_connections(settings.read_connections.get())
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
         Ok(PostgresStore::with_pools(
             writer,
             reads,
-            settings.batch_max,
-            settings.queue,
+            settings.batch_max.get(),
+            settings.queue.get(),
         ))
     }
 }

@@ -40,14 +40,14 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reads = SqlitePoolOptions::new()
-            .max_connections(settings.read_connections)
+            .max_connections(settings.read_connections.get())
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqliteStore::with_pools(
             writer,
             reads,
-            settings.batch_max,
-            settings.queue,
+            settings.batch_max.get(),
+            settings.queue.get(),
         ))
     }
 }

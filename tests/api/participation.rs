@@ -4,6 +4,7 @@
 use chorus::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
+use std::num::NonZero;
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -551,11 +552,11 @@ async fn pre_moderation_and_idea_approval() {
 async fn rate_limits_answer_429_with_retry_after() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.rate.vote_per_s = 1.0;
-        s.rate.vote_burst = 3;
+        s.rate.vote_burst = NonZero::new(3).unwrap();
         s.rate.comment_per_s = 0.1;
-        s.rate.comment_burst = 2;
+        s.rate.comment_burst = NonZero::new(2).unwrap();
         s.rate.signup_per_ip_per_s = 0.1;
-        s.rate.signup_per_ip_burst = 4;
+        s.rate.signup_per_ip_burst = NonZero::new(4).unwrap();
     })
     .await
     .unwrap();

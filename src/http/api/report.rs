@@ -56,7 +56,7 @@ async fn load(
     }
     let options = Options {
         view,
-        min_group_size: state.settings.report.min_group_size as usize,
+        min_group_size: state.settings.report.min_group_size.get() as usize,
         now,
     };
     tokio::task::spawn_blocking(move || {
