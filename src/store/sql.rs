@@ -245,7 +245,7 @@ macro_rules! sql_store {
                 let key = (*participant_id, *item_id);
                 let before = current
                     .entry(key)
-                    .or_insert((before.as_deref().and_then(Choice::parse), *conversation_id))
+                    .or_insert((before.as_deref().and_then(|c| c.parse::<Choice>().ok()), *conversation_id))
                     .0;
                 let (ds, dw) = $crate::domain::vote::delta(before, *choice);
                 if seen > 0 || requests.contains(request_id) || (ds, dw) == (0, 0) {
@@ -524,7 +524,7 @@ macro_rules! sql_store {
             if suspended {
                 return Err(StoreError::Suspended);
             }
-            let before = before.as_deref().and_then(Choice::parse);
+            let before = before.as_deref().and_then(|c| c.parse::<Choice>().ok());
             let (ds, dw) = $crate::domain::vote::delta(before, choice);
             if seen > 0 || (ds, dw) == (0, 0) {
                 // A retry, or no change: answer with the current state.
@@ -1038,7 +1038,7 @@ macro_rules! sql_store {
                     .bind(participant_id).fetch_all(&self.reads).await?;
                 let up: Vec<Uuid> = sqlx::query_scalar("SELECT comment_id FROM comment_votes WHERE participant_id = $1")
                     .bind(participant_id).fetch_all(&self.reads).await?;
-                let votes = votes.into_iter().filter_map(|(id, c)| Choice::parse(&c).map(|c| (id, c))).collect();
+                let votes = votes.into_iter().filter_map(|(id, c)| c.parse::<Choice>().ok().map(|c| (id, c))).collect();
                 Ok((votes, up))
             }
 
@@ -1094,7 +1094,7 @@ macro_rules! sql_store {
                     .bind(token_hash).fetch_optional(&self.reads).await?;
                 Ok(row.map(|(id, user_id, name, role)| Session {
                     id,
-                    user: match (user_id, name, role.as_deref().and_then(Role::parse)) {
+                    user: match (user_id, name, role.as_deref().and_then(|r| r.parse::<Role>().ok())) {
                         (Some(id), Some(name), Some(role)) => Some(User { id, name, role }),
                         _ => None,
                     },
@@ -1112,13 +1112,13 @@ macro_rules! sql_store {
             async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
                 let row: Option<(Uuid, String, String, String)> = sqlx::query_as("SELECT id, name, role, password_hash FROM users WHERE name = $1")
                     .bind(name).fetch_optional(&self.reads).await?;
-                Ok(row.and_then(|(id, name, role, hash)| Role::parse(&role).map(|role| (User { id, name, role }, hash))))
+                Ok(row.and_then(|(id, name, role, hash)| role.parse::<Role>().ok().map(|role| (User { id, name, role }, hash))))
             }
 
             async fn users(&self) -> Result<Vec<User>, StoreError> {
                 let rows: Vec<(Uuid, String, String)> = sqlx::query_as("SELECT id, name, role FROM users ORDER BY name")
                     .fetch_all(&self.reads).await?;
-                Ok(rows.into_iter().filter_map(|(id, name, role)| Role::parse(&role).map(|role| User { id, name, role })).collect())
+                Ok(rows.into_iter().filter_map(|(id, name, role)| role.parse::<Role>().ok().map(|role| User { id, name, role })).collect())
             }
 
             async fn original_body(&self, conversation_id: Uuid, comment_id: Uuid) -> Result<Option<String>, StoreError> {
@@ -1164,7 +1164,7 @@ macro_rules! sql_store {
                 let votes = votes
                     .into_iter()
                     .filter_map(|(participant_id, item_id, choice, at)| {
-                        Choice::parse(&choice).map(|choice| ReportVote { participant_id, item_id, choice, at: Millis(at) })
+                        choice.parse::<Choice>().ok().map(|choice| ReportVote { participant_id, item_id, choice, at: Millis(at) })
                     })
                     .collect();
                 let comments = comments
