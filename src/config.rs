@@ -4,6 +4,7 @@
 //! with a message naming the setting, not a surprise hours later.
 
 use std::net::SocketAddr;
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
 use std::path::Path;
 use std::time::Duration;
 
@@ -59,40 +60,40 @@ pub struct LogSettings {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     /// Largest group commit.
-    pub batch_max: usize,
+    pub batch_max: NonZeroUsize,
     /// Bound on writes waiting for the writer, so overload is refused, not hoarded.
-    pub queue: usize,
+    pub queue: NonZeroUsize,
     /// Size of the read pool.
-    pub read_connections: u32,
+    pub read_connections: NonZeroU32,
     /// How long a request id is remembered, so a retry within this window
     /// gets its first answer; older records are pruned hourly.
-    pub request_retention_hours: u64,
+    pub request_retention_hours: NonZeroU64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     /// Largest request body.
-    pub body_bytes: usize,
+    pub body_bytes: NonZeroUsize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubSettings {
     /// Tally coalescing period.
-    pub tally_interval_ms: u64,
+    pub tally_interval_ms: NonZeroU64,
     /// Events kept in memory per conversation for resume.
-    pub ring_size: usize,
+    pub ring_size: NonZeroUsize,
     /// Beyond this many missed events a client is told to resync.
     pub max_replay: u64,
     /// Per-connection lag allowed before the 4008 close.
-    pub event_queue: usize,
+    pub event_queue: NonZeroUsize,
     /// Presence sharing period.
-    pub presence_interval_ms: u64,
+    pub presence_interval_ms: NonZeroU64,
     /// Expiry of a node's presence share.
     pub presence_ttl_ms: u64,
     /// Wait before fetching missing events from the store.
-    pub gap_timeout_ms: u64,
+    pub gap_timeout_ms: NonZeroU64,
     /// Idle conversations are dropped from memory after this.
     pub topic_idle_s: u64,
 }
@@ -101,49 +102,49 @@ pub struct HubSettings {
 #[serde(deny_unknown_fields)]
 pub struct WsSettings {
     /// Connection cap per node.
-    pub max_connections: usize,
+    pub max_connections: NonZeroUsize,
     /// Largest inbound frame/message.
-    pub max_message_bytes: usize,
+    pub max_message_bytes: NonZeroUsize,
     /// Per-connection read buffer (memory per idle connection).
-    pub read_buffer_bytes: usize,
+    pub read_buffer_bytes: NonZeroUsize,
     /// Server ping period.
-    pub ping_interval_s: u64,
+    pub ping_interval_s: NonZeroU64,
     /// Silence after which a connection is reaped.
-    pub idle_timeout_s: u64,
+    pub idle_timeout_s: NonZeroU64,
     /// Bound on one send to a slow client.
-    pub send_timeout_s: u64,
+    pub send_timeout_s: NonZeroU64,
     /// Inbound message rate per connection.
     pub messages_per_s: f64,
     /// Inbound message burst per connection.
-    pub message_burst: u32,
+    pub message_burst: NonZeroU32,
     /// New connections per IP per second.
     pub connects_per_ip_per_s: f64,
     /// New connection burst per IP.
-    pub connects_per_ip_burst: u32,
+    pub connects_per_ip_burst: NonZeroU32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateSettings {
     pub vote_per_s: f64,
-    pub vote_burst: u32,
+    pub vote_burst: NonZeroU32,
     pub comment_per_s: f64,
-    pub comment_burst: u32,
+    pub comment_burst: NonZeroU32,
     pub idea_per_s: f64,
-    pub idea_burst: u32,
+    pub idea_burst: NonZeroU32,
     pub flag_per_s: f64,
-    pub flag_burst: u32,
+    pub flag_burst: NonZeroU32,
     pub signup_per_ip_per_s: f64,
-    pub signup_per_ip_burst: u32,
+    pub signup_per_ip_burst: NonZeroU32,
     pub login_per_ip_per_s: f64,
-    pub login_per_ip_burst: u32,
+    pub login_per_ip_burst: NonZeroU32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSettings {
     /// Smallest group shown in any breakdown.
-    pub min_group_size: u32,
+    pub min_group_size: NonZeroU32,
 }
 
 /// Where a setting came from is figment's business; this is ours.
@@ -152,10 +153,31 @@ pub enum ConfigError {
     #[error("configuration: {0}")]
     Load(#[from] Box<figment::Error>),
     #[error("configuration: `{setting}` {problem}")]
-    Invalid {
-        setting: &'static str,
-        problem: String,
-    },
+    Invalid { setting: String, problem: String },
+}
+
+impl ConfigError {
+    /// A zero (or a negative number) where a positive whole number belongs
+    /// is told like every other bad value, naming the setting and where it
+    /// was set; anything else keeps figment's own message.
+    fn loading(error: figment::Error) -> ConfigError {
+        if let figment::error::Kind::InvalidValue(actual, expected) = &error.kind {
+            if expected.starts_with("a nonzero") && !error.path.is_empty() {
+                let place = match &error.metadata {
+                    Some(md) => match &md.source {
+                        Some(source) => format!(" in {source} {}", md.name),
+                        None => format!(" in {}", md.name),
+                    },
+                    None => String::new(),
+                };
+                return ConfigError::Invalid {
+                    setting: error.path.join("."),
+                    problem: format!("must be greater than 0 (found {actual}{place})"),
+                };
+            }
+        }
+        ConfigError::Load(Box::new(error))
+    }
 }
 
 impl Settings {
@@ -165,7 +187,7 @@ impl Settings {
         if let Some(file) = file {
             if !file.exists() {
                 return Err(ConfigError::Invalid {
-                    setting: "--config",
+                    setting: "--config".into(),
                     problem: format!("names {} which does not exist", file.display()),
                 });
             }
@@ -176,7 +198,7 @@ impl Settings {
                 .split("__")
                 .filter(|key| !NOT_SETTINGS.contains(&key.as_str().to_ascii_lowercase().as_str())),
         );
-        let settings: Settings = figment.extract().map_err(Box::new)?;
+        let settings: Settings = figment.extract().map_err(ConfigError::loading)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -193,7 +215,7 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
             ConfigError::Invalid {
-                setting,
+                setting: setting.to_string(),
                 problem: problem.into(),
             }
         }
@@ -231,57 +253,19 @@ impl Settings {
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return Err(invalid("log.format", "must be \"pretty\" or \"json\""));
         }
-        let positive = [
-            ("store.batch_max", self.store.batch_max as f64),
-            ("store.queue", self.store.queue as f64),
-            ("store.read_connections", self.store.read_connections as f64),
-            (
-                "store.request_retention_hours",
-                self.store.request_retention_hours as f64,
-            ),
-            ("limits.body_bytes", self.limits.body_bytes as f64),
-            ("hub.tally_interval_ms", self.hub.tally_interval_ms as f64),
-            ("hub.ring_size", self.hub.ring_size as f64),
-            ("hub.event_queue", self.hub.event_queue as f64),
-            (
-                "hub.presence_interval_ms",
-                self.hub.presence_interval_ms as f64,
-            ),
-            ("hub.gap_timeout_ms", self.hub.gap_timeout_ms as f64),
-            ("ws.max_connections", self.ws.max_connections as f64),
-            ("ws.max_message_bytes", self.ws.max_message_bytes as f64),
-            ("ws.read_buffer_bytes", self.ws.read_buffer_bytes as f64),
-            ("ws.ping_interval_s", self.ws.ping_interval_s as f64),
-            ("ws.idle_timeout_s", self.ws.idle_timeout_s as f64),
-            ("ws.send_timeout_s", self.ws.send_timeout_s as f64),
+        // Whole-number settings that must be positive are NonZero types,
+        // refused while loading; rates are checked here.
+        let rates = [
             ("ws.messages_per_s", self.ws.messages_per_s),
-            ("ws.message_burst", self.ws.message_burst as f64),
             ("ws.connects_per_ip_per_s", self.ws.connects_per_ip_per_s),
-            (
-                "ws.connects_per_ip_burst",
-                self.ws.connects_per_ip_burst as f64,
-            ),
             ("rate.vote_per_s", self.rate.vote_per_s),
-            ("rate.vote_burst", self.rate.vote_burst as f64),
             ("rate.comment_per_s", self.rate.comment_per_s),
-            ("rate.comment_burst", self.rate.comment_burst as f64),
             ("rate.idea_per_s", self.rate.idea_per_s),
-            ("rate.idea_burst", self.rate.idea_burst as f64),
             ("rate.flag_per_s", self.rate.flag_per_s),
-            ("rate.flag_burst", self.rate.flag_burst as f64),
             ("rate.signup_per_ip_per_s", self.rate.signup_per_ip_per_s),
-            (
-                "rate.signup_per_ip_burst",
-                self.rate.signup_per_ip_burst as f64,
-            ),
             ("rate.login_per_ip_per_s", self.rate.login_per_ip_per_s),
-            (
-                "rate.login_per_ip_burst",
-                self.rate.login_per_ip_burst as f64,
-            ),
-            ("report.min_group_size", self.report.min_group_size as f64),
         ];
-        for (setting, value) in positive {
+        for (setting, value) in rates {
             if !(value > 0.0 && value.is_finite()) {
                 return Err(invalid(setting, "must be greater than 0"));
             }
@@ -292,7 +276,7 @@ impl Settings {
                 "must be longer than ws.ping_interval_s",
             ));
         }
-        if self.ws.max_message_bytes > 1 << 20 {
+        if self.ws.max_message_bytes.get() > 1 << 20 {
             return Err(invalid("ws.max_message_bytes", "must be at most 1 MiB"));
         }
         Ok(())
@@ -309,5 +293,60 @@ impl Settings {
     /// Redis URL when cluster mode is configured.
     pub fn redis(&self) -> Option<&str> {
         (!self.redis_url.is_empty()).then_some(self.redis_url.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chorus.toml");
+        std::fs::write(&file, toml).unwrap();
+        Settings::load(Some(&file))
+    }
+
+    #[test]
+    fn the_defaults_load() {
+        let settings = load("").unwrap();
+        assert_eq!(settings.store.batch_max.get(), 512);
+        assert_eq!(settings.report.min_group_size.get(), 5);
+    }
+
+    #[test]
+    fn a_zero_names_the_setting() {
+        for (toml, setting) in [
+            ("[store]\nbatch_max = 0", "store.batch_max"),
+            ("[store]\nread_connections = 0", "store.read_connections"),
+            ("[limits]\nbody_bytes = 0", "limits.body_bytes"),
+            ("[hub]\ntally_interval_ms = 0", "hub.tally_interval_ms"),
+            ("[ws]\nmessage_burst = 0", "ws.message_burst"),
+            ("[rate]\nvote_burst = -1", "rate.vote_burst"),
+            ("[report]\nmin_group_size = 0", "report.min_group_size"),
+        ] {
+            let error = load(toml).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                matches!(&error, ConfigError::Invalid { setting: s, .. } if s == setting),
+                "{toml}: {message}"
+            );
+            assert!(
+                message.starts_with(&format!(
+                    "configuration: `{setting}` must be greater than 0"
+                )),
+                "{toml}: {message}"
+            );
+            assert!(message.contains("chorus.toml"), "{toml}: {message}");
+        }
+        // Rates are checked after loading.
+        let error = load("[rate]\nvote_per_s = 0.0").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "configuration: `rate.vote_per_s` must be greater than 0"
+        );
+        // Other mistakes keep figment's message.
+        let error = load("[store]\nbatch_max = \"many\"").unwrap_err();
+        assert!(matches!(error, ConfigError::Load(_)), "{error}");
     }
 }

@@ -120,6 +120,7 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
             .write(write::UpsertPledge {
                 conversation_id: conversation.id,
                 item_id: id,
+                adding: false,
                 title,
                 body,
                 position: position as i64 + 1,

@@ -129,7 +129,7 @@ async fn run() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Add { role, name },
         } => {
-            let role = Role::parse(&role).expect("clap checked");
+            let role = role.parse::<Role>().expect("clap checked");
             let name = name.trim().to_string();
             anyhow::ensure!(
                 !name.is_empty() && name.len() <= 64,
@@ -193,7 +193,7 @@ async fn run() -> anyhow::Result<()> {
                 } else {
                     report::View::Public
                 },
-                min_group_size: settings.report.min_group_size as usize,
+                min_group_size: settings.report.min_group_size.get() as usize,
                 now: chorus::domain::Millis::now(),
             };
             let report = report::build(&data, &options);

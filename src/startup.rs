@@ -74,7 +74,7 @@ impl Application {
             hub.clone(),
             shutdown.clone(),
         ));
-        let retention = Duration::from_secs(settings.store.request_retention_hours * 3600);
+        let retention = Duration::from_secs(settings.store.request_retention_hours.get() * 3600);
         background.spawn(crate::upkeep::prune_requests(
             store.clone(),
             retention,
@@ -89,6 +89,7 @@ impl Application {
             shutdown,
             connection_tasks: TaskTracker::new(),
             metrics: crate::telemetry::metrics(),
+            listen_port: listener.local_addr()?.port(),
             conversations: Ttl::new(Duration::from_secs(1), 10_000),
             sessions: Ttl::new(Duration::from_secs(5), 200_000),
             participants: Ttl::new(Duration::from_secs(60), 200_000),

@@ -3,12 +3,14 @@
 //! consultation moderators asked for; deeper nesting is refused.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
 
 use super::Millis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum CommentStatus {
     Visible,
     /// Awaiting a facilitator (pre-moderation).
@@ -17,20 +19,9 @@ pub enum CommentStatus {
 }
 
 impl CommentStatus {
+    /// The name in JSON and in the database; `"visible".parse()` reads it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::Visible => "visible",
-            CommentStatus::Pending => "pending",
-            CommentStatus::Hidden => "hidden",
-        }
-    }
-    pub fn parse(s: &str) -> Option<CommentStatus> {
-        match s {
-            "visible" => Some(CommentStatus::Visible),
-            "pending" => Some(CommentStatus::Pending),
-            "hidden" => Some(CommentStatus::Hidden),
-            _ => None,
-        }
+        self.into()
     }
 }
 
@@ -70,8 +61,9 @@ pub struct CommentTally {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ModerationAction {
     Hide,
     Restore,
@@ -114,14 +106,9 @@ impl ModerationAction {
         }
     }
 
+    /// The name in JSON and in events; `"hide".parse()` reads it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ModerationAction::Hide => "hide",
-            ModerationAction::Restore => "restore",
-            ModerationAction::Approve => "approve",
-            ModerationAction::Pin => "pin",
-            ModerationAction::Unpin => "unpin",
-        }
+        self.into()
     }
 }
 

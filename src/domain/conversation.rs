@@ -3,13 +3,15 @@
 //! the clock so that extending the deadline is a single field change.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
 
 use super::text::{clean, FieldError, Invalid, INTRODUCTION_MAX, TITLE_MAX};
 use super::Millis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum SignupMode {
     /// Anyone with the link may sign up.
     Open,
@@ -17,13 +19,28 @@ pub enum SignupMode {
     Code,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Moderation {
     /// Comments are public at once; facilitators hide after the fact.
     Post,
     /// Comments wait for a facilitator's approval.
     Pre,
+}
+
+impl SignupMode {
+    /// The name in JSON and in the database; `"open".parse()` reads it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Moderation {
+    /// The name in JSON and in the database; `"post".parse()` reads it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,19 +2,22 @@
 //! organisers, and ideas suggested by participants.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
 
 use super::Millis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ItemKind {
     Pledge,
     Idea,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ItemStatus {
     Visible,
     /// An idea awaiting a facilitator's approval.
@@ -23,36 +26,16 @@ pub enum ItemStatus {
 }
 
 impl ItemKind {
+    /// The name in JSON and in the database; `"pledge".parse()` reads it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Pledge => "pledge",
-            ItemKind::Idea => "idea",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ItemKind> {
-        match s {
-            "pledge" => Some(ItemKind::Pledge),
-            "idea" => Some(ItemKind::Idea),
-            _ => None,
-        }
+        self.into()
     }
 }
 
 impl ItemStatus {
+    /// The name in JSON and in the database; `"visible".parse()` reads it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::Visible => "visible",
-            ItemStatus::Pending => "pending",
-            ItemStatus::Hidden => "hidden",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ItemStatus> {
-        match s {
-            "visible" => Some(ItemStatus::Visible),
-            "pending" => Some(ItemStatus::Pending),
-            "hidden" => Some(ItemStatus::Hidden),
-            _ => None,
-        }
+        self.into()
     }
 }
 

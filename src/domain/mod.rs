@@ -43,3 +43,85 @@ pub struct Participant {
     /// A suspended participant can read but not contribute.
     pub suspended: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Debug;
+    use std::str::FromStr;
+
+    /// `as_str` is the serde name, `parse` reads it back, and nothing else
+    /// parses (not even another case).
+    fn names<T>(all: &[T], as_str: fn(T) -> &'static str, expected: &[&str])
+    where
+        T: Copy + PartialEq + Debug + serde::Serialize + FromStr,
+    {
+        let got: Vec<&str> = all.iter().map(|v| as_str(*v)).collect();
+        assert_eq!(got, expected);
+        for value in all {
+            let name = as_str(*value);
+            assert_eq!(
+                serde_json::to_value(value).unwrap(),
+                serde_json::Value::from(name)
+            );
+            assert_eq!(name.parse::<T>().ok(), Some(*value), "{name}");
+            assert!(name.to_uppercase().parse::<T>().is_err(), "{name}");
+        }
+        assert!("".parse::<T>().is_err());
+        assert!("unknown".parse::<T>().is_err());
+    }
+
+    #[test]
+    fn enum_names_match_the_wire_and_the_database() {
+        names(
+            &[Choice::Strong, Choice::Wrong],
+            Choice::as_str,
+            &["strong", "wrong"],
+        );
+        names(
+            &[ItemKind::Pledge, ItemKind::Idea],
+            ItemKind::as_str,
+            &["pledge", "idea"],
+        );
+        names(
+            &[ItemStatus::Visible, ItemStatus::Pending, ItemStatus::Hidden],
+            ItemStatus::as_str,
+            &["visible", "pending", "hidden"],
+        );
+        names(
+            &[
+                CommentStatus::Visible,
+                CommentStatus::Pending,
+                CommentStatus::Hidden,
+            ],
+            CommentStatus::as_str,
+            &["visible", "pending", "hidden"],
+        );
+        names(
+            &[
+                ModerationAction::Hide,
+                ModerationAction::Restore,
+                ModerationAction::Approve,
+                ModerationAction::Pin,
+                ModerationAction::Unpin,
+            ],
+            ModerationAction::as_str,
+            &["hide", "restore", "approve", "pin", "unpin"],
+        );
+        names(
+            &[Role::Facilitator, Role::Admin],
+            Role::as_str,
+            &["facilitator", "admin"],
+        );
+        names(
+            &[SignupMode::Open, SignupMode::Code],
+            SignupMode::as_str,
+            &["open", "code"],
+        );
+        names(
+            &[Moderation::Post, Moderation::Pre],
+            Moderation::as_str,
+            &["post", "pre"],
+        );
+    }
+}

@@ -1,10 +1,24 @@
 //! Facilitator and admin accounts: the only people with names in chorus.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Role {
     /// Moderates comments and ideas, creates display tokens.
     Facilitator,
@@ -13,19 +27,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// The name in JSON and in the database; `"admin".parse()` reads it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Facilitator => "facilitator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "facilitator" => Some(Role::Facilitator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+        self.into()
     }
 }
 

@@ -2,28 +2,20 @@
 //! per item, changeable and withdrawable.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Choice {
     Strong,
     Wrong,
 }
 
 impl Choice {
+    /// The name in JSON and in the database; `"strong".parse()` reads it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Choice::Strong => "strong",
-            Choice::Wrong => "wrong",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Choice> {
-        match s {
-            "strong" => Some(Choice::Strong),
-            "wrong" => Some(Choice::Wrong),
-            _ => None,
-        }
+        self.into()
     }
 }
 

@@ -11,6 +11,7 @@ use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -53,24 +54,24 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The `Set-Cookie` value for a session token.
+/// The `Set-Cookie` value for a session token: `HttpOnly`, `SameSite=Lax`,
+/// `Path=/`, a year long, and `Secure` when configured.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
-    ))
-    .expect("token is hex")
+    let cookie = Cookie::build((COOKIE, token.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(365))
+        .secure(secure)
+        .build();
+    HeaderValue::from_str(&cookie.encoded().to_string()).expect("token is hex")
 }
 
+/// The session token from the request's cookies, if it looks like one.
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_string())
+    CookieJar::from_headers(headers)
+        .get(COOKIE)
+        .map(|cookie| cookie.value().to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
@@ -202,14 +203,116 @@ impl Caller {
     }
 }
 
-/// Whether `origin` may talk to us: a configured public origin, or the
-/// origin of the host the request was sent to.
-pub fn origin_allowed(origin: &str, headers: &HeaderMap, public_origins: &[String]) -> bool {
+/// Whether `origin` may talk to us: a configured public origin; the
+/// origin of the host the request was sent to; or a loopback origin
+/// (`http://127.0.0.1:P`, `http://localhost:P`, `http://[::1]:P`) whose
+/// port P is the one we listen on or the one in the `Host` header, so a
+/// page on `localhost` may talk to `127.0.0.1` and the other way round.
+pub fn origin_allowed(
+    origin: &str,
+    headers: &HeaderMap,
+    public_origins: &[String],
+    listen_port: u16,
+) -> bool {
     if public_origins.iter().any(|o| o == origin) {
         return true;
     }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if let Some(host) = host {
+        if origin == format!("http://{host}") || origin == format!("https://{host}") {
+            return true;
+        }
+    }
+    let Some(port) = loopback_port(origin) else {
         return false;
     };
-    origin == format!("http://{host}") || origin == format!("https://{host}")
+    let host_port = host.and_then(host_and_port).and_then(|(_, port)| port);
+    port == listen_port || host_port == Some(port)
+}
+
+/// The port of an `http://` origin on a loopback name (80 when it names
+/// none), or `None` for any other origin.
+fn loopback_port(origin: &str) -> Option<u16> {
+    let (host, port) = host_and_port(origin.strip_prefix("http://")?)?;
+    let loopback = host == "127.0.0.1" || host == "[::1]" || host.eq_ignore_ascii_case("localhost");
+    loopback.then_some(port.unwrap_or(80))
+}
+
+/// Splits `host[:port]` (an IPv6 host in brackets); `None` when malformed.
+fn host_and_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')? + 1;
+        let (host, rest) = authority.split_at(end);
+        if rest.is_empty() {
+            (host, None)
+        } else {
+            (host, Some(rest.strip_prefix(':')?))
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
+        Some(_) => return None,
+    };
+    Some((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(host: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        headers
+    }
+
+    #[test]
+    fn origins() {
+        let public = vec!["https://chorus.example.org".to_string()];
+        let allowed = |origin: &str, host_header: &str| {
+            origin_allowed(origin, &host(host_header), &public, 8080)
+        };
+        // Configured, and the host the request was sent to.
+        assert!(allowed("https://chorus.example.org", "127.0.0.1:8080"));
+        assert!(allowed("https://other.example", "other.example"));
+        // Loopback names on the listening port, whichever the page used.
+        assert!(allowed("http://localhost:8080", "127.0.0.1:8080"));
+        assert!(allowed("http://127.0.0.1:8080", "localhost:8080"));
+        assert!(allowed("http://[::1]:8080", "127.0.0.1:8080"));
+        assert!(allowed("http://LOCALHOST:8080", "[::1]:8080"));
+        // ...or on the port the Host names (behind a port mapping).
+        assert!(allowed("http://localhost:9000", "127.0.0.1:9000"));
+        assert!(allowed("http://127.0.0.1:9000", "[::1]:9000"));
+        // Anything else is refused.
+        assert!(!allowed("http://localhost:9001", "127.0.0.1:9000"));
+        assert!(!allowed("http://localhost", "127.0.0.1:8080"));
+        assert!(!allowed("https://localhost:8080", "127.0.0.1:8080"));
+        assert!(!allowed("http://127.0.0.2:8080", "127.0.0.1:8080"));
+        assert!(!allowed(
+            "http://localhost.evil.example:8080",
+            "127.0.0.1:8080"
+        ));
+        assert!(!allowed("http://evil.localhost:8080", "127.0.0.1:8080"));
+        assert!(!allowed(
+            "http://localhost:8080@evil.example",
+            "127.0.0.1:8080"
+        ));
+        assert!(!allowed("http://localhost:+8080", "127.0.0.1:8080"));
+        assert!(!allowed("http://localhost:", "127.0.0.1:8080"));
+        assert!(!allowed("null", "127.0.0.1:8080"));
+        assert!(!allowed("https://evil.example", "127.0.0.1:8080"));
+        // Port 80 is the default of an http origin.
+        assert!(origin_allowed(
+            "http://localhost",
+            &host("127.0.0.1"),
+            &[],
+            80
+        ));
+    }
 }

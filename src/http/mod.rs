@@ -9,6 +9,7 @@ pub mod cache;
 pub mod client;
 pub mod error;
 pub mod json;
+pub mod query;
 pub mod rate;
 pub mod ws;
 
@@ -17,7 +18,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -49,6 +50,9 @@ pub struct Shared {
     /// Tracks every WebSocket task, which axum's graceful shutdown does not wait for.
     pub connection_tasks: TaskTracker,
     pub metrics: PrometheusHandle,
+    /// The port the listener is bound to (the real one when `listen` asks
+    /// for port 0): loopback origins on it may write (see `auth::origin_allowed`).
+    pub listen_port: u16,
     /// Conversations by slug, for a second or so (see `cache`).
     pub conversations: cache::Ttl<String, crate::domain::Conversation>,
     /// Sessions by token hash.
@@ -187,7 +191,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{slug}/qr.svg", get(moderation::qr))
         .merge(api::report::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
-        .layer(DefaultBodyLimit::max(state.settings.limits.body_bytes))
+        .layer(DefaultBodyLimit::max(
+            state.settings.limits.body_bytes.get(),
+        ))
+        .layer(middleware::from_fn(json::json_writes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_writes,
@@ -222,17 +229,18 @@ async fn same_origin_writes(
     request: Request,
     next: Next,
 ) -> Response {
-    let writes = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if writes {
+    if json::is_write(request.method()) {
         if let Some(origin) = request
             .headers()
             .get(header::ORIGIN)
             .and_then(|o| o.to_str().ok())
         {
-            if !auth::origin_allowed(origin, request.headers(), &state.settings.public_origins) {
+            if !auth::origin_allowed(
+                origin,
+                request.headers(),
+                &state.settings.public_origins,
+                state.listen_port,
+            ) {
                 return ApiError::Forbidden(format!("requests from {origin} are not accepted"))
                     .into_response();
             }

@@ -18,11 +18,11 @@ use crate::config::{RateSettings, WsSettings};
 
 type Keyed<K> = RateLimiter<K, DashMapStateStore<K>, DefaultClock>;
 
-pub fn quota(per_second: f64, burst: u32) -> Quota {
+pub fn quota(per_second: f64, burst: NonZeroU32) -> Quota {
     let period = Duration::from_secs_f64(1.0 / per_second);
     Quota::with_period(period)
         .expect("validated: rate > 0")
-        .allow_burst(NonZeroU32::new(burst).expect("validated: burst > 0"))
+        .allow_burst(burst)
 }
 
 pub struct RateLimits {

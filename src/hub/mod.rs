@@ -189,10 +189,11 @@ impl Hub {
     /// sweep, and eviction once nobody here has watched it for a while.
     async fn run_topic(self: Arc<Self>, topic: Arc<Topic>) {
         let mut tally_tick =
-            tokio::time::interval(Duration::from_millis(self.settings.tally_interval_ms));
+            tokio::time::interval(Duration::from_millis(self.settings.tally_interval_ms.get()));
         tally_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut presence_tick =
-            tokio::time::interval(Duration::from_millis(self.settings.presence_interval_ms));
+        let mut presence_tick = tokio::time::interval(Duration::from_millis(
+            self.settings.presence_interval_ms.get(),
+        ));
         presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sweep_tick = tokio::time::interval(SWEEP_INTERVAL);
         let heartbeat = Duration::from_millis(self.settings.presence_ttl_ms / 3);

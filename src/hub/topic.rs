@@ -147,8 +147,8 @@ impl Topic {
         tallies: Tallies,
         settings: &HubSettings,
     ) -> Topic {
-        let (public, _) = broadcast::channel(settings.event_queue);
-        let (moderators, _) = broadcast::channel(settings.event_queue);
+        let (public, _) = broadcast::channel(settings.event_queue.get());
+        let (moderators, _) = broadcast::channel(settings.event_queue.get());
         let first = Arc::new(TallyFrame {
             epoch: 0,
             delta: Utf8Bytes::from_static(r#"{"type":"tallies","items":[],"comments":[]}"#),
@@ -160,7 +160,7 @@ impl Topic {
             settings: settings.clone(),
             state: Mutex::new(State {
                 next_seq: last_seq + 1,
-                ring: VecDeque::with_capacity(settings.ring_size.min(4096)),
+                ring: VecDeque::with_capacity(settings.ring_size.get().min(4096)),
                 early: BTreeMap::new(),
                 gap_since: None,
                 items: tallies.items.into_iter().collect(),
@@ -315,7 +315,7 @@ impl Topic {
             public,
             moderators,
         });
-        while state.ring.len() > self.settings.ring_size {
+        while state.ring.len() > self.settings.ring_size.get() {
             state.ring.pop_front();
         }
         metrics::counter!("chorus_events_delivered_total").increment(1);
@@ -374,7 +374,7 @@ impl Topic {
     pub fn overdue_gap(&self) -> Option<(i64, i64)> {
         let state = self.lock();
         let since = state.gap_since?;
-        if since.elapsed().as_millis() < self.settings.gap_timeout_ms as u128 {
+        if since.elapsed().as_millis() < self.settings.gap_timeout_ms.get() as u128 {
             return None;
         }
         let first_early = *state.early.keys().next()?;

@@ -6,11 +6,13 @@
 //! organisers only) with their status but without their text, which may
 //! be why they were hidden.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{CommentRef, Report, View};
-use crate::domain::{CommentStatus, ItemKind, Millis};
+use crate::domain::{CommentStatus, Millis};
 use crate::store::ReportData;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,34 +110,35 @@ pub fn json(data: &ReportData, report: &Report) -> serde_json::Value {
     .unwrap_or(serde_json::Value::Null)
 }
 
-/// One CSV field: quoted when needed; text that a spreadsheet would run
-/// as a formula (starting with = + - @, tab or CR) is prefixed with '.
-fn field(out: &mut String, text: &str, user_text: bool) {
-    let risky = user_text && text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let needs_quotes = risky || text.contains([',', '"', '\n', '\r']);
-    if needs_quotes {
-        out.push('"');
-        if risky {
-            out.push('\'');
-        }
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
+/// A cell that a spreadsheet would run as a formula (starting with `=`,
+/// `+`, `-`, `@`, tab or carriage return, per OWASP's CSV injection advice)
+/// gets a leading `'`, which makes it text. Every CSV chorus writes passes
+/// people's text through this one guard.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
     } else {
-        out.push_str(text);
+        Cow::Borrowed(cell)
     }
 }
 
-fn row(out: &mut String, cells: &[Cell]) {
-    for (n, cell) in cells.iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        match cell {
-            Cell::Text(t) => field(out, t, true),
-            Cell::Plain(t) => field(out, t, false),
-        }
-    }
-    out.push_str("\r\n");
+/// A CSV writer into memory: RFC 4180 quoting, `\r\n` between rows.
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}
+
+fn row(out: &mut csv::Writer<Vec<u8>>, cells: &[Cell]) {
+    let cells: Vec<Cow<'_, str>> = cells
+        .iter()
+        .map(|cell| match cell {
+            Cell::Text(t) => spreadsheet_safe(t),
+            Cell::Plain(t) => Cow::Borrowed(t.as_str()),
+        })
+        .collect();
+    out.write_record(cells.iter().map(|cell| cell.as_bytes()))
+        .expect("rows have the header's width and memory takes any write");
 }
 
 enum Cell {
@@ -208,8 +211,8 @@ pub const DAY_COLUMNS: &[&str] = &[
 ];
 
 pub fn csv(data: &ReportData, report: &Report, table: Table) -> String {
-    let mut out = String::new();
-    let header = |out: &mut String, cols: &[&str]| {
+    let mut out = writer();
+    let header = |out: &mut csv::Writer<Vec<u8>>, cols: &[&str]| {
         row(out, &cols.iter().map(plain).collect::<Vec<_>>());
     };
     match table {
@@ -223,10 +226,7 @@ pub fn csv(data: &ReportData, report: &Report, table: Table) -> String {
                     &mut out,
                     &[
                         plain(i.id),
-                        plain(match i.kind {
-                            ItemKind::Pledge => "pledge",
-                            ItemKind::Idea => "idea",
-                        }),
+                        plain(i.kind.as_str()),
                         plain(i.status.as_str()),
                         Cell::Text(i.title.clone()),
                         num(i.strong),
@@ -280,7 +280,7 @@ pub fn csv(data: &ReportData, report: &Report, table: Table) -> String {
                         row(
                             &mut out,
                             &[
-                                plain(&b.question),
+                                Cell::Text(b.question.clone()),
                                 Cell::Text(g.name.clone()),
                                 num(g.participants),
                                 plain(cell.item_id),
@@ -320,7 +320,8 @@ pub fn csv(data: &ReportData, report: &Report, table: Table) -> String {
             }
         }
     }
-    out
+    let bytes = out.into_inner().expect("memory takes any write");
+    String::from_utf8(bytes).expect("every cell is a str")
 }
 
 #[cfg(test)]
@@ -328,18 +329,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_quoted_and_formulas_defused() {
-        let mut s = String::new();
-        field(&mut s, "plain", true);
-        s.push('|');
-        field(&mut s, "a, \"b\"\nc", true);
-        s.push('|');
-        field(&mut s, "=HYPERLINK(\"x\")", true);
-        s.push('|');
-        field(&mut s, "-0.5", false);
+    fn formulas_are_defused() {
+        for risky in [
+            "=HYPERLINK(\"http://evil.example\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1+1",
+            "\r=1+1",
+        ] {
+            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for fine in ["plain", "", " =1", "'=1", "a=b", "1-2", "\n=1"] {
+            assert_eq!(spreadsheet_safe(fine), fine, "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn rows_are_rfc_4180_and_text_is_defused() {
+        let mut out = writer();
+        row(
+            &mut out,
+            &[
+                Cell::Text("plain".into()),
+                Cell::Text("a, \"b\"\nc".into()),
+                Cell::Text("=HYPERLINK(\"x\")".into()),
+                Cell::Plain("-0.5".into()),
+            ],
+        );
+        let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
         assert_eq!(
-            s,
-            "plain|\"a, \"\"b\"\"\nc\"|\"'=HYPERLINK(\"\"x\"\")\"|-0.5"
+            text,
+            "plain,\"a, \"\"b\"\"\nc\",\"'=HYPERLINK(\"\"x\"\")\",-0.5\r\n"
+        );
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(
+            record.iter().collect::<Vec<_>>(),
+            ["plain", "a, \"b\"\nc", "'=HYPERLINK(\"x\")", "-0.5"]
         );
     }
 }

@@ -122,12 +122,12 @@ pub async fn open(url: &str, settings: &StoreSettings) -> Result<SqlStore<Postgr
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Ok(pool)
         },
-        settings.batch_max,
-        settings.queue,
+        settings.batch_max.get(),
+        settings.queue.get(),
     )
     .await?;
     let reads = PgPoolOptions::new()
-        .max_connections(settings.read_connections)
+        .max_connections(settings.read_connections.get())
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::backend::Backend;
 use super::command::Pending;
 use super::rows::{
-    CommentRow, ConversationRow, EventRow, ItemRow, ParticipantRow, COMMENT_COLUMNS,
+    column, CommentRow, ConversationRow, EventRow, ItemRow, ParticipantRow, COMMENT_COLUMNS,
     CONVERSATION_COLUMNS, ITEM_COLUMNS,
 };
 use super::write::vote::Recorded;
@@ -134,8 +134,8 @@ where
                 .await?;
         let votes = votes
             .into_iter()
-            .filter_map(|(id, c)| Choice::parse(&c).map(|c| (id, c)))
-            .collect();
+            .map(|(id, c)| column::<Choice>("votes.choice", &c).map(|c| (id, c)))
+            .collect::<Result<_, _>>()?;
         Ok((votes, up))
     }
 
@@ -225,9 +225,13 @@ where
         let row: Option<(Uuid, Option<Uuid>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT s.id, u.id, u.name, u.role FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
             .bind(token_hash.to_vec()).fetch_optional(&self.reads).await?;
-        Ok(row.map(|(id, user_id, name, role)| Session {
+        let Some((id, user_id, name, role)) = row else {
+            return Ok(None);
+        };
+        let role = role.map(|r| column::<Role>("users.role", &r)).transpose()?;
+        Ok(Some(Session {
             id,
-            user: match (user_id, name, role.as_deref().and_then(Role::parse)) {
+            user: match (user_id, name, role) {
                 (Some(id), Some(name), Some(role)) => Some(User { id, name, role }),
                 _ => None,
             },
@@ -252,9 +256,10 @@ where
                 .bind(name)
                 .fetch_optional(&self.reads)
                 .await?;
-        Ok(row.and_then(|(id, name, role, hash)| {
-            Role::parse(&role).map(|role| (User { id, name, role }, hash))
-        }))
+        row.map(|(id, name, role, hash)| {
+            column::<Role>("users.role", &role).map(|role| (User { id, name, role }, hash))
+        })
+        .transpose()
     }
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
@@ -262,10 +267,11 @@ where
             sqlx::query_as("SELECT id, name, role FROM users ORDER BY name")
                 .fetch_all(&self.reads)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, name, role)| Role::parse(&role).map(|role| User { id, name, role }))
-            .collect())
+        rows.into_iter()
+            .map(|(id, name, role)| {
+                column::<Role>("users.role", &role).map(|role| User { id, name, role })
+            })
+            .collect()
     }
 
     async fn original_body(
@@ -338,15 +344,15 @@ where
             .collect::<Result<_, StoreError>>()?;
         let votes = votes
             .into_iter()
-            .filter_map(|(participant_id, item_id, choice, at)| {
-                Choice::parse(&choice).map(|choice| ReportVote {
+            .map(|(participant_id, item_id, choice, at)| {
+                column::<Choice>("votes.choice", &choice).map(|choice| ReportVote {
                     participant_id,
                     item_id,
                     choice,
                     at: Millis(at),
                 })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let comments = comments
             .into_iter()
             .zip(authors)

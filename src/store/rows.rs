@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::{
-    Comment, CommentStatus, Conversation, EventData, Item, ItemKind, ItemStatus, Millis,
-    Moderation, Participant, SignupMode, Tally,
+    Comment, Conversation, EventData, Item, Millis, Moderation, Participant, SignupMode, Tally,
 };
 
 pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, word_list, display";
@@ -42,15 +41,9 @@ impl TryFrom<ConversationRow> for Conversation {
             introduction: r.introduction,
             opens_at: Millis(r.opens_at),
             closes_at: Millis(r.closes_at),
-            signup_mode: match r.signup_mode.as_str() {
-                "code" => SignupMode::Code,
-                _ => SignupMode::Open,
-            },
+            signup_mode: column("conversations.signup_mode", &r.signup_mode)?,
             access_code: r.access_code,
-            moderation: match r.moderation.as_str() {
-                "pre" => Moderation::Pre,
-                _ => Moderation::Post,
-            },
+            moderation: column("conversations.moderation", &r.moderation)?,
             ideas_need_approval: r.ideas_need_approval,
             profile_questions: serde_json::from_str(&r.profile_questions)
                 .map_err(|e| StoreError::Corrupt(format!("profile_questions: {e}")))?,
@@ -92,17 +85,19 @@ impl ConversationRow {
 }
 
 pub fn signup_mode_str(m: SignupMode) -> &'static str {
-    match m {
-        SignupMode::Open => "open",
-        SignupMode::Code => "code",
-    }
+    m.as_str()
 }
 
 pub fn moderation_str(m: Moderation) -> &'static str {
-    match m {
-        Moderation::Post => "post",
-        Moderation::Pre => "pre",
-    }
+    m.as_str()
+}
+
+/// A stored name read back as its enum; an unknown one is corrupt data,
+/// never a default.
+pub fn column<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError> {
+    value
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column}: unknown value {value:?}")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,11 +123,10 @@ impl TryFrom<ItemRow> for Item {
         Ok(Item {
             id: r.id,
             conversation_id: r.conversation_id,
-            kind: ItemKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(r.kind.clone()))?,
+            kind: column("items.kind", &r.kind)?,
             title: r.title,
             body: r.body,
-            status: ItemStatus::parse(&r.status)
-                .ok_or_else(|| StoreError::Corrupt(r.status.clone()))?,
+            status: column("items.status", &r.status)?,
             position: r.position,
             handle: r.handle,
             tally: Tally {
@@ -172,8 +166,7 @@ impl TryFrom<CommentRow> for Comment {
             parent_id: r.parent_id,
             handle: r.handle,
             body: r.body,
-            status: CommentStatus::parse(&r.status)
-                .ok_or_else(|| StoreError::Corrupt(r.status.clone()))?,
+            status: column("comments.status", &r.status)?,
             pinned: r.pinned,
             hidden_reason: r.hidden_reason,
             up: r.up,

@@ -157,12 +157,12 @@ pub async fn open(url: &str, settings: &StoreSettings) -> Result<SqlStore<Sqlite
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Ok(pool)
         },
-        settings.batch_max,
-        settings.queue,
+        settings.batch_max.get(),
+        settings.queue.get(),
     )
     .await?;
     let reads = SqlitePoolOptions::new()
-        .max_connections(settings.read_connections)
+        .max_connections(settings.read_connections.get())
         .connect_with(options.read_only(true))
         .await?;
     Ok(SqlStore { reads, writer })

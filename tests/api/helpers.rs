@@ -4,6 +4,7 @@
 //! silent unless `TEST_LOG` is set.
 
 use std::net::SocketAddr;
+use std::num::NonZero;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,21 +47,21 @@ pub fn test_settings() -> Settings {
     let mut s = Settings::defaults();
     s.listen = "127.0.0.1:0".into();
     s.rate.vote_per_s = 10_000.0;
-    s.rate.vote_burst = 10_000;
+    s.rate.vote_burst = NonZero::new(10_000).unwrap();
     s.rate.comment_per_s = 10_000.0;
-    s.rate.comment_burst = 10_000;
+    s.rate.comment_burst = NonZero::new(10_000).unwrap();
     s.rate.idea_per_s = 10_000.0;
-    s.rate.idea_burst = 10_000;
+    s.rate.idea_burst = NonZero::new(10_000).unwrap();
     s.rate.flag_per_s = 10_000.0;
-    s.rate.flag_burst = 10_000;
+    s.rate.flag_burst = NonZero::new(10_000).unwrap();
     s.rate.signup_per_ip_per_s = 10_000.0;
-    s.rate.signup_per_ip_burst = 10_000;
+    s.rate.signup_per_ip_burst = NonZero::new(10_000).unwrap();
     s.rate.login_per_ip_per_s = 10_000.0;
-    s.rate.login_per_ip_burst = 10_000;
+    s.rate.login_per_ip_burst = NonZero::new(10_000).unwrap();
     s.ws.connects_per_ip_per_s = 10_000.0;
-    s.ws.connects_per_ip_burst = 10_000;
+    s.ws.connects_per_ip_burst = NonZero::new(10_000).unwrap();
     s.ws.messages_per_s = 1_000.0;
-    s.ws.message_burst = 1_000;
+    s.ws.message_burst = NonZero::new(1_000).unwrap();
     s
 }
 

@@ -6,6 +6,7 @@
 //! Resume is in `live_resume.rs`, shutdown in `shutdown.rs`.
 
 use std::collections::HashMap;
+use std::num::NonZero;
 use std::time::{Duration, Instant};
 
 use chorus::domain::Role;
@@ -170,9 +171,11 @@ fn is_type(kind: &'static str) -> impl Fn(&Value) -> bool {
 
 #[tokio::test]
 async fn a_vote_reaches_every_subscriber_within_one_tally_interval() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.hub.tally_interval_ms = 100)
-        .await
-        .unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.hub.tally_interval_ms = NonZero::new(100).unwrap()
+    })
+    .await
+    .unwrap();
     let admin = app.staff(Role::Admin).await;
     let (slug, items) = app.conversation(&admin, json!({}), 2).await;
     let mut sockets = Vec::new();
@@ -262,7 +265,11 @@ async fn fifty_concurrent_voters_on_postgres_end_with_every_subscriber_holding_t
 }
 
 async fn fifty_concurrent_voters(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, |s| s.hub.tally_interval_ms = 50).await else {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.hub.tally_interval_ms = NonZero::new(50).unwrap()
+    })
+    .await
+    else {
         return;
     };
     let admin = app.staff(Role::Admin).await;
@@ -485,9 +492,9 @@ async fn a_pending_comment_reaches_facilitators_only_until_approved() {
 #[tokio::test]
 async fn a_slow_client_does_not_delay_others_and_is_closed_with_4008() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.hub.event_queue = 8;
-        s.hub.presence_interval_ms = 100;
-        s.ws.send_timeout_s = 1;
+        s.hub.event_queue = NonZero::new(8).unwrap();
+        s.hub.presence_interval_ms = NonZero::new(100).unwrap();
+        s.ws.send_timeout_s = NonZero::new(1).unwrap();
     })
     .await
     .unwrap();
@@ -766,7 +773,7 @@ async fn bad_input_gets_documented_errors_and_the_connection_stays_usable() {
 async fn too_many_inbound_messages_close_with_4029() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.ws.messages_per_s = 1.0;
-        s.ws.message_burst = 3;
+        s.ws.message_burst = NonZero::new(3).unwrap();
     })
     .await
     .unwrap();
@@ -795,7 +802,7 @@ async fn too_many_inbound_messages_close_with_4029() {
 async fn a_flooding_client_receives_the_4029_close_frame() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.ws.messages_per_s = 1.0;
-        s.ws.message_burst = 3;
+        s.ws.message_burst = NonZero::new(3).unwrap();
     })
     .await
     .unwrap();
@@ -1222,9 +1229,11 @@ async fn the_connection_cap_and_the_per_ip_connect_rate_refuse_upgrades() {
             ),
         }
     }
-    let app = spawn_app_with(Backend::Sqlite, |s| s.ws.max_connections = 2)
-        .await
-        .unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.ws.max_connections = NonZero::new(2).unwrap()
+    })
+    .await
+    .unwrap();
     let mut first = connect(&app, None, None).await;
     let _second = connect(&app, None, None).await;
     let (status, retry) = refused(&app).await;
@@ -1254,7 +1263,7 @@ async fn the_connection_cap_and_the_per_ip_connect_rate_refuse_upgrades() {
 
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.ws.connects_per_ip_per_s = 0.5;
-        s.ws.connects_per_ip_burst = 3;
+        s.ws.connects_per_ip_burst = NonZero::new(3).unwrap();
     })
     .await
     .unwrap();
@@ -1276,8 +1285,8 @@ async fn the_connection_cap_and_the_per_ip_connect_rate_refuse_upgrades() {
 #[tokio::test]
 async fn keepalive_reaps_silent_connections_with_4000() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.ws.ping_interval_s = 1;
-        s.ws.idle_timeout_s = 2;
+        s.ws.ping_interval_s = NonZero::new(1).unwrap();
+        s.ws.idle_timeout_s = NonZero::new(2).unwrap();
     })
     .await
     .unwrap();

@@ -3,6 +3,7 @@
 //! order, from the ring or from the store; a client too far behind, or
 //! ahead of the server, is told to resync.
 
+use std::num::NonZero;
 use std::time::Duration;
 
 use chorus::domain::Role;
@@ -16,7 +17,11 @@ use crate::live::{snapshot_seq, subscribe, WAIT};
 /// (written while it is away), resumes with its last seq: exactly those 20,
 /// once each, in order; then live events continue without overlap.
 async fn misses_twenty_then_resumes(backend: Backend, ring_size: usize) {
-    let Some(app) = spawn_app_with(backend, |s| s.hub.ring_size = ring_size).await else {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.hub.ring_size = NonZero::new(ring_size).unwrap()
+    })
+    .await
+    else {
         return;
     };
     let admin = app.staff(Role::Admin).await;
@@ -88,9 +93,11 @@ async fn a_resuming_client_gets_the_twenty_it_missed_from_postgres() {
 /// connection the client sees every comment once, in order.
 #[tokio::test]
 async fn resuming_during_a_stream_of_writes_loses_and_repeats_nothing() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.hub.ring_size = 8)
-        .await
-        .unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.hub.ring_size = NonZero::new(8).unwrap()
+    })
+    .await
+    .unwrap();
     let admin = app.staff(Role::Admin).await;
     let (slug, items) = app.conversation(&admin, json!({}), 1).await;
     let cookie = sign_up_cookie(&app, &slug).await;
@@ -228,9 +235,11 @@ async fn a_client_ahead_of_the_server_is_told_to_resync() {
 
 #[tokio::test]
 async fn a_participant_resuming_skips_what_its_role_may_not_see() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.hub.ring_size = 3)
-        .await
-        .unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.hub.ring_size = NonZero::new(3).unwrap()
+    })
+    .await
+    .unwrap();
     let admin = app.staff(Role::Admin).await;
     let (slug, items) = app
         .conversation(&admin, json!({"moderation": "pre"}), 1)

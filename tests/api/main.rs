@@ -7,6 +7,7 @@ mod helpers;
 mod bad_input;
 mod cluster;
 mod concurrency;
+mod config;
 mod crash;
 mod desk;
 mod docs_contract;

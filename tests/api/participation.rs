@@ -4,6 +4,7 @@
 use chorus::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
+use std::num::NonZero;
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -553,11 +554,11 @@ async fn pre_moderation_and_idea_approval() {
 async fn rate_limits_answer_429_with_retry_after() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.rate.vote_per_s = 1.0;
-        s.rate.vote_burst = 3;
+        s.rate.vote_burst = NonZero::new(3).unwrap();
         s.rate.comment_per_s = 0.1;
-        s.rate.comment_burst = 2;
+        s.rate.comment_burst = NonZero::new(2).unwrap();
         s.rate.signup_per_ip_per_s = 0.1;
-        s.rate.signup_per_ip_burst = 4;
+        s.rate.signup_per_ip_burst = NonZero::new(4).unwrap();
     })
     .await
     .unwrap();
@@ -654,4 +655,76 @@ async fn health_readiness_and_metrics() {
         "{metrics}"
     );
     app.stop().await;
+}
+
+/// The session cookie's attributes, and that the server finds it among
+/// other cookies and ignores one that is not a session token.
+#[tokio::test]
+async fn the_session_cookie_has_its_attributes_and_is_found_among_others() {
+    for secure in [false, true] {
+        let app = spawn_app_with(Backend::Sqlite, |s| s.secure_cookies = secure)
+            .await
+            .unwrap();
+        let admin = app.staff(Role::Admin).await;
+        let (slug, _) = app.conversation(&admin, json!({}), 1).await;
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/api/conversations/{slug}/participants",
+                app.base
+            ))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let set = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let mut parts: Vec<&str> = set.split(';').map(str::trim).collect();
+        let pair = parts.remove(0);
+        let (name, token) = pair.split_once('=').unwrap();
+        assert_eq!(name, "chorus_session", "{set}");
+        assert!(
+            token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{set}"
+        );
+        parts.sort_unstable();
+        let mut expected = vec!["HttpOnly", "Max-Age=31536000", "Path=/", "SameSite=Lax"];
+        if secure {
+            expected.push("Secure");
+        }
+        expected.sort_unstable();
+        assert_eq!(parts, expected, "{set}");
+
+        // Found among other cookies, in any order.
+        let snapshot = format!("/api/conversations/{slug}");
+        for cookies in [
+            format!("theme=dark; chorus_session={token}; lang=en"),
+            format!("chorus_session={token};theme=dark"),
+            format!("a=1; b=\"quoted\"; chorus_session={token}"),
+        ] {
+            let (_, body) = client_with_cookie(&app, &cookies).get(&snapshot).await;
+            assert!(
+                body["me"]["participant"].is_object(),
+                "{cookies}: {}",
+                body["me"]
+            );
+        }
+        // A value that is not a token is no session (and no error).
+        for cookies in [
+            "chorus_session=abc".to_string(),
+            format!("chorus_session={}", "g".repeat(64)),
+            "chorus_session=".to_string(),
+        ] {
+            let (status, body) = client_with_cookie(&app, &cookies).get(&snapshot).await;
+            assert_eq!(status, StatusCode::OK, "{cookies}: {body}");
+            assert!(
+                body["me"]["participant"].is_null(),
+                "{cookies}: {}",
+                body["me"]
+            );
+        }
+        app.stop().await;
+    }
 }

@@ -314,6 +314,33 @@ async fn other_writes_keep_their_first_answer(backend: Backend) {
         "still restored: {page}"
     );
 
+    let pledges = format!("/api/conversations/{slug}/items");
+    let pledge_id = Uuid::new_v4();
+    let add = json!({"id": pledge_id, "title": "Protected time", "body": "", "position": 5});
+    let (status, added) = raw(&admin, reqwest::Method::POST, &pledges, add.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (status, _) = admin
+        .patch(
+            &format!("{pledges}/{pledge_id}"),
+            json!({"title": "Protected learning time"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, added_again) = raw(&admin, reqwest::Method::POST, &pledges, add).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(added_again, added, "the pledge's first answer");
+    let (_, snapshot) = admin.get(&format!("/api/conversations/{slug}")).await;
+    let titles: Vec<&Value> = snapshot["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["title"])
+        .collect();
+    assert!(
+        titles.contains(&&json!("Protected learning time")),
+        "the edit stands: {titles:?}"
+    );
+
     let (status, again) = raw(&alice, reqwest::Method::POST, &comments, post.clone()).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(
@@ -442,4 +469,19 @@ async fn a_passing_deadline_is_announced_once() {
         .collect();
     assert_eq!(closes.len(), 1, "{events}");
     assert_eq!(closes[0]["actor"], "chorus");
+
+    // An early close is announced when it is made, and not again.
+    let (slug, _) = app.conversation(&admin, json!({}), 1).await;
+    let path = format!("/api/conversations/{slug}");
+    let (status, _) = admin.patch(&path, json!({"closes_at": "now"})).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let (_, events) = admin.get(&format!("{path}/events")).await;
+    let closes = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["kind"] == "conversation" && e["data"]["action"] == "close")
+        .count();
+    assert_eq!(closes, 1, "{events}");
 }

@@ -53,6 +53,7 @@ async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
         .write(write::UpsertPledge {
             conversation_id,
             item_id,
+            adding: true,
             title: "P".into(),
             body: String::new(),
             position: 1,
@@ -454,4 +455,80 @@ async fn old_request_ids_are_pruned_on_sqlite() {
 #[tokio::test]
 async fn old_request_ids_are_pruned_on_postgres() {
     old_request_ids_are_pruned(Backend::Postgres).await;
+}
+
+/// A stored name no enum knows is corrupt data, reported with its column
+/// and value, never read as some default.
+async fn unknown_stored_names_are_corrupt(backend: Backend) {
+    let Some((url, _dir)) = fresh_database(backend).await else {
+        return;
+    };
+    let store = store::connect(&url, &Settings::defaults().store)
+        .await
+        .expect("store opens");
+    let id = conversation(store.as_ref()).await;
+    let item = pledge(store.as_ref(), id).await;
+    let cases = [
+        (
+            "UPDATE conversations SET signup_mode = 'invite'",
+            "conversations.signup_mode",
+            "invite",
+        ),
+        (
+            "UPDATE conversations SET moderation = 'during'",
+            "conversations.moderation",
+            "during",
+        ),
+        ("UPDATE items SET status = 'lost'", "items.status", "lost"),
+        ("UPDATE items SET kind = 'poll'", "items.kind", "poll"),
+    ];
+    for (update, column, value) in cases {
+        execute(
+            &url,
+            &format!(
+                "UPDATE conversations SET slug = 'corrupt', signup_mode = 'open', moderation = 'post'; \
+                 UPDATE items SET status = 'visible', kind = 'pledge'; {update}"
+            ),
+        )
+        .await;
+        let read = if column.starts_with("conversations.") {
+            store.conversation_by_slug("corrupt").await.map(|_| ())
+        } else {
+            store.item(id, item).await.map(|_| ())
+        };
+        match read {
+            Err(StoreError::Corrupt(message)) => {
+                assert!(
+                    message.contains(column) && message.contains(value),
+                    "{column}: {message}"
+                );
+            }
+            other => panic!("{column} = {value:?} read as {other:?}"),
+        }
+    }
+    store.close().await;
+}
+
+/// Runs SQL on the database behind the store's back.
+async fn execute(url: &str, sql: &str) {
+    use sqlx::Connection;
+    if url.starts_with("sqlite:") {
+        let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut db).await.unwrap();
+        db.close().await.unwrap();
+    } else {
+        let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut db).await.unwrap();
+        db.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn unknown_stored_names_are_corrupt_on_sqlite() {
+    unknown_stored_names_are_corrupt(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn unknown_stored_names_are_corrupt_on_postgres() {
+    unknown_stored_names_are_corrupt(Backend::Postgres).await;
 }

@@ -194,6 +194,7 @@ pub async fn add_pledge(
         .commit(write::UpsertPledge {
             conversation_id: conversation.id,
             item_id: pledge.id,
+            adding: true,
             title,
             body,
             position: pledge.position,
@@ -235,6 +236,7 @@ pub async fn edit_pledge(
         .commit(write::UpsertPledge {
             conversation_id: conversation.id,
             item_id,
+            adding: false,
             title,
             body,
             position: patch.position.unwrap_or(item.position),

@@ -1,7 +1,7 @@
 //! What facilitators do: moderate comments and ideas, read the queues and
 //! the audit trail, and create display tokens for screens.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -17,7 +17,9 @@ use crate::domain::{AuthorAction, Invalid, ModerationAction};
 use crate::http::auth::{new_token, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
+use crate::http::query::ApiQuery;
 use crate::http::AppState;
+use crate::report::export::spreadsheet_safe;
 use crate::store::write::{self, AuthorModerated};
 use crate::store::{Command, QueueFilter};
 
@@ -122,7 +124,7 @@ pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    Query(query): Query<QueueQuery>,
+    ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
@@ -156,7 +158,7 @@ pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
@@ -291,7 +293,12 @@ pub async fn audit_csv(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
-    let mut csv = String::from("seq,time,actor,kind,action,target,status,reason\n");
+    let internal = |e: csv::Error| ApiError::Internal(e.to_string());
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "seq", "time", "actor", "kind", "action", "target", "status", "reason",
+    ])
+    .map_err(internal)?;
     let mut after = 0;
     loop {
         let events = state.store.events(conversation.id, after, 5000).await?;
@@ -309,15 +316,15 @@ pub async fn audit_csv(
                 status,
                 reason,
             ];
-            csv.push_str(
-                &row.iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            csv.push('\n');
+            let row: Vec<_> = row.iter().map(|f| spreadsheet_safe(f)).collect();
+            csv.write_record(row.iter().map(|f| f.as_bytes()))
+                .map_err(internal)?;
         }
     }
+    let csv = csv
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let csv = String::from_utf8(csv).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (
@@ -376,21 +383,6 @@ fn audit_fields(data: &crate::domain::EventData) -> (String, String, String, Str
     }
 }
 
-/// One CSV field, quoted when needed; a leading formula character is
-/// neutralised so a spreadsheet never runs participant text.
-pub fn csv_field(field: &str) -> String {
-    let field = if field.starts_with(['=', '+', '-', '@']) {
-        format!("'{field}")
-    } else {
-        field.to_string()
-    };
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field
-    }
-}
-
 #[derive(Deserialize)]
 pub struct QrQuery {
     token: Option<String>,
@@ -403,7 +395,7 @@ pub async fn qr(
     caller: Caller,
     headers: axum::http::HeaderMap,
     Path(slug): Path<String>,
-    Query(query): Query<QrQuery>,
+    ApiQuery(query): ApiQuery<QrQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let allowed = caller.user().is_some()

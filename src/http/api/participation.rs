@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,6 +16,7 @@ use crate::domain::{Choice, Comment, ConversationState, Item, ItemStatus, Millis
 use crate::http::auth::{session_cookie, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
+use crate::http::query::ApiQuery;
 use crate::http::rate::check;
 use crate::http::AppState;
 use crate::store::write::{self, Flagged, UpVoted, Voted};
@@ -172,7 +173,7 @@ pub async fn comments(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<CommentsPage>, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let item_id = path_uuid("item", &item)?;

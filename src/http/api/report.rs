@@ -4,7 +4,7 @@
 //! conversation runs if `results_visible` is set, and always once it has
 //! closed.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use super::conversation;
 use crate::domain::{Invalid, Millis};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
+use crate::http::query::ApiQuery;
 use crate::http::AppState;
 use crate::report::{self, export, Options, Report, View};
 use crate::store::ReportData;
@@ -55,7 +56,7 @@ async fn load(
     }
     let options = Options {
         view,
-        min_group_size: state.settings.report.min_group_size as usize,
+        min_group_size: state.settings.report.min_group_size.get() as usize,
         now,
     };
     tokio::task::spawn_blocking(move || {
@@ -107,7 +108,7 @@ async fn csv(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
-    Query(query): Query<CsvQuery>,
+    ApiQuery(query): ApiQuery<CsvQuery>,
 ) -> Result<Response, ApiError> {
     let name = query.table.as_deref().unwrap_or("items");
     let table = export::Table::parse(name).ok_or_else(|| {

@@ -55,10 +55,10 @@ pub async fn upgrade(
         session: caller.session,
     };
     let tracker = state.connection_tasks.clone();
-    ws.read_buffer_size(settings.read_buffer_bytes)
+    ws.read_buffer_size(settings.read_buffer_bytes.get())
         .write_buffer_size(0)
-        .max_message_size(settings.max_message_bytes)
-        .max_frame_size(settings.max_message_bytes)
+        .max_message_size(settings.max_message_bytes.get())
+        .max_frame_size(settings.max_message_bytes.get())
         .on_upgrade(move |socket| tracker.track_future(connection.run(socket)))
 }
 
@@ -68,7 +68,12 @@ fn refusal(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Option<Api
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         // A browser sends the session cookie with any page's WebSocket:
         // without this, another site could watch as the participant.
-        if !origin_allowed(origin, headers, &state.settings.public_origins) {
+        if !origin_allowed(
+            origin,
+            headers,
+            &state.settings.public_origins,
+            state.listen_port,
+        ) {
             metrics::counter!("chorus_ws_refused_total", "reason" => "origin").increment(1);
             return Some(ApiError::Forbidden(format!(
                 "WebSocket connections from {origin} are not accepted"
@@ -80,7 +85,7 @@ fn refusal(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Option<Api
             "this node is restarting; connect again".into(),
         ));
     }
-    if state.connections.load(Ordering::Relaxed) >= state.settings.ws.max_connections {
+    if state.connections.load(Ordering::Relaxed) >= state.settings.ws.max_connections.get() {
         metrics::counter!("chorus_ws_refused_total", "reason" => "cap").increment(1);
         return Some(ApiError::Unavailable(
             "this node is at its connection limit".into(),
@@ -116,7 +121,7 @@ struct Connection {
 impl Connection {
     async fn run(self, socket: WebSocket) {
         metrics::gauge!("chorus_ws_open").increment(1.0);
-        let mut wire = Wire::new(socket, self.state.settings.ws.send_timeout_s);
+        let mut wire = Wire::new(socket, self.state.settings.ws.send_timeout_s.get());
         let end = self.pump(&mut wire).await;
         wire.finish(end).await;
         metrics::gauge!("chorus_ws_open").decrement(1.0);

@@ -176,13 +176,13 @@ struct Keepalive {
 
 impl Keepalive {
     fn new(settings: &WsSettings) -> Keepalive {
-        let mut ticks = tokio::time::interval(Duration::from_secs(settings.ping_interval_s));
+        let mut ticks = tokio::time::interval(Duration::from_secs(settings.ping_interval_s.get()));
         // A new connection was just heard from: no ping at once.
         ticks.reset();
         Keepalive {
             ticks,
             last_heard: Instant::now(),
-            idle_timeout: Duration::from_secs(settings.idle_timeout_s),
+            idle_timeout: Duration::from_secs(settings.idle_timeout_s.get()),
         }
     }
 

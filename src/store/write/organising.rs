@@ -53,6 +53,10 @@ impl Command for ChangeConversation {
 pub struct UpsertPledge {
     pub conversation_id: Uuid,
     pub item_id: Uuid,
+    /// Set when an organiser adds the pledge (`POST`): the item id is then
+    /// also a request id, so a retry gets its first answer and cannot undo
+    /// an edit made since. Edits and imports set whatever they name.
+    pub adding: bool,
     pub title: String,
     pub body: String,
     pub position: i64,
@@ -63,6 +67,17 @@ impl Command for UpsertPledge {
     type Answer = Item;
     fn conversation_id(&self) -> Option<Uuid> {
         Some(self.conversation_id)
+    }
+    fn request(&self) -> Option<RequestKey> {
+        let parts = (
+            self.conversation_id,
+            &self.title,
+            &self.body,
+            self.position,
+            &self.actor,
+        );
+        self.adding
+            .then(|| RequestKey::new(self.item_id, "add_pledge", &parts))
     }
     fn pending(request: Request<Self>) -> Pending {
         Pending::UpsertPledge(request)
@@ -385,6 +400,26 @@ where
         let conversation =
             Conversation::try_from(row.ok_or(StoreError::NotFound("conversation"))?)?;
         if conversation.closes_at != command.closes_at || command.closes_at > self.now {
+            return Ok(Committed::quiet(false));
+        }
+        // An early close ("closes_at": "now") was announced when it was made.
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT data FROM events WHERE conversation_id = $1 AND kind = 'conversation' \
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(command.conversation_id)
+        .fetch_optional(&mut *self.c)
+        .await?;
+        let announced = last
+            .and_then(|data| serde_json::from_str::<EventData>(&data).ok())
+            .is_some_and(|data| match data {
+                EventData::Conversation {
+                    action,
+                    conversation,
+                } => action == "close" && conversation.closes_at == command.closes_at,
+                _ => false,
+            });
+        if announced {
             return Ok(Committed::quiet(false));
         }
         let data = EventData::Conversation {

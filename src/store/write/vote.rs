@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::super::backend::{Backend, VoteKey};
 use super::super::command::{Answer, Command, Committed, Pending, Request, RequestKey};
+use super::super::rows::column;
 use super::super::{StoreError, TallyChange};
 use super::Tx;
 use crate::domain::{vote, Choice, ItemStatus, Tally};
@@ -99,8 +100,7 @@ impl VoteState {
         let (status, strong, wrong, version, suspended, choice, fingerprint, answer) = row;
         let item = match (status, strong, wrong, version) {
             (Some(status), Some(strong), Some(wrong), Some(version)) => Some((
-                ItemStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(format!("item status {status:?}")))?,
+                column::<ItemStatus>("items.status", &status)?,
                 Tally {
                     strong,
                     wrong,
@@ -110,10 +110,7 @@ impl VoteState {
             _ => None,
         };
         let choice = match choice {
-            Some(choice) => Some(
-                Choice::parse(&choice)
-                    .ok_or_else(|| StoreError::Corrupt(format!("vote choice {choice:?}")))?,
-            ),
+            Some(choice) => Some(column::<Choice>("votes.choice", &choice)?),
             None => None,
         };
         Ok(VoteState {
