@@ -53,7 +53,7 @@ async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
         .write(write::UpsertPledge {
             conversation_id,
             item_id,
-            adding: true,
+            adding: false,
             title: "P".into(),
             body: String::new(),
             position: 1,

@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
+use crate::domain::User;
 use crate::http::auth::{session_cookie, verify_password, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -15,8 +15,23 @@ use crate::http::rate::check;
 use crate::http::AppState;
 use crate::store::write;
 
-pub async fn me(caller: Caller) -> Json<serde_json::Value> {
-    Json(json!({"user": caller.user()}))
+/// `{"user": {...} | null}`: who a session is logged in as.
+#[derive(Debug, Serialize)]
+pub struct UserBody<'a> {
+    pub user: Option<&'a User>,
+}
+
+/// `{"users": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct UserList {
+    pub users: Vec<User>,
+}
+
+pub async fn me(caller: Caller) -> Response {
+    Json(UserBody {
+        user: caller.user(),
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -58,7 +73,7 @@ pub async fn login(
     if let Some(hash) = &caller.token_hash {
         state.sessions.remove(hash);
     }
-    let mut response = Json(json!({"user": user})).into_response();
+    let mut response = Json(UserBody { user: Some(&user) }).into_response();
     if let Some(token) = new_token {
         response.headers_mut().insert(
             header::SET_COOKIE,
@@ -88,9 +103,10 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Sta
 pub async fn users(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<UserList>, ApiError> {
     caller.admin()?;
-    Ok(Json(json!({"users": state.store.users().await?})))
+    let users = state.store.users().await?;
+    Ok(Json(UserList { users }))
 }
 
 #[derive(Deserialize)]
@@ -106,7 +122,7 @@ pub async fn add_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.admin()?;
     let name = crate::domain::text::clean("name", &new.name, 1, 64)?;
     if new.password.chars().count() < 8 {
@@ -118,17 +134,19 @@ pub async fn add_user(
     let hash = tokio::task::spawn_blocking(move || crate::http::auth::hash_password(&password))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let user = User {
+        id: uuid::Uuid::new_v4(),
+        name,
+        role: new.role,
+    };
     state
         .store
         .write(write::CreateUser {
-            id: uuid::Uuid::new_v4(),
-            name: name.clone(),
-            role: new.role,
+            id: user.id,
+            name: user.name.clone(),
+            role: user.role,
             password_hash: hash,
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"user": {"name": name, "role": new.role}})),
-    ))
+    Ok((StatusCode::CREATED, Json(UserBody { user: Some(&user) })).into_response())
 }

@@ -4,12 +4,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::http::AppState;
 
 pub async fn healthz() -> &'static str {
     "ok"
+}
+
+/// What `/readyz` says: whether to send this node traffic, and why not.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub store: &'static str,
+    pub bus: &'static str,
+    pub node: String,
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -21,12 +30,20 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
-        "status": if shutting_down { "stopping" } else if !store_ok { "down" } else if bus != "ok" { "degraded" } else { "ready" },
-        "store": if store_ok { "ok" } else { "down" },
-        "bus": bus,
-        "node": state.hub.node_id,
-    });
+    let body = Readiness {
+        status: if shutting_down {
+            "stopping"
+        } else if !store_ok {
+            "down"
+        } else if bus != "ok" {
+            "degraded"
+        } else {
+            "ready"
+        },
+        store: if store_ok { "ok" } else { "down" },
+        bus,
+        node: state.hub.node_id.clone(),
+    };
     (status, Json(body))
 }
 

@@ -5,15 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::participation::{CommentBody, ItemBody};
 use super::{conversation, path_uuid};
 use crate::domain::text::COMMENT_MAX;
 use crate::domain::text::{clean, FLAG_REASON_MAX};
-use crate::domain::{AuthorAction, Invalid, ModerationAction};
+use crate::domain::{AuthorAction, Comment, Event, Invalid, ModerationAction};
 use crate::http::auth::{new_token, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -115,6 +114,31 @@ pub async fn item(
     Ok(Json(ItemBody { item }))
 }
 
+/// `{"comments": [...]}`: a moderation queue, oldest first.
+#[derive(Debug, Serialize)]
+pub struct QueueBody {
+    pub comments: Vec<Comment>,
+}
+
+/// `{"events": [...]}`: the audit trail.
+#[derive(Debug, Serialize)]
+pub struct EventsBody {
+    pub events: Vec<Event>,
+}
+
+/// A display screen's token and the address that carries it.
+#[derive(Debug, Serialize)]
+pub struct DisplayToken {
+    pub token: String,
+    pub url: String,
+}
+
+/// `{"original": "..." | null}`: a comment's text before its first edit.
+#[derive(Debug, Serialize)]
+pub struct OriginalBody {
+    pub original: Option<String>,
+}
+
 #[derive(Deserialize)]
 pub struct QueueQuery {
     status: Option<String>,
@@ -125,7 +149,7 @@ pub async fn queue(
     caller: Caller,
     Path(slug): Path<String>,
     ApiQuery(query): ApiQuery<QueueQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueBody>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
     let filter = match query.status.as_deref().unwrap_or("all") {
@@ -145,7 +169,7 @@ pub async fn queue(
         .store
         .moderation_queue(conversation.id, filter)
         .await?;
-    Ok(Json(json!({"comments": comments})))
+    Ok(Json(QueueBody { comments }))
 }
 
 #[derive(Deserialize)]
@@ -159,7 +183,7 @@ pub async fn events(
     caller: Caller,
     Path(slug): Path<String>,
     ApiQuery(query): ApiQuery<EventsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventsBody>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
     let events = state
@@ -170,7 +194,7 @@ pub async fn events(
             query.limit.unwrap_or(500).clamp(1, 5000),
         )
         .await?;
-    Ok(Json(json!({"events": events})))
+    Ok(Json(EventsBody { events }))
 }
 
 pub async fn display_token(
@@ -190,9 +214,10 @@ pub async fn display_token(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"token": token, "url": format!("/display/{}?token={token}", conversation.slug)}),
-        ),
+        Json(DisplayToken {
+            url: format!("/display/{}?token={token}", conversation.slug),
+            token,
+        }),
     ))
 }
 
@@ -233,7 +258,7 @@ pub async fn original(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, comment)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OriginalBody>, ApiError> {
     caller.admin()?;
     let conversation = conversation(&state, &slug).await?;
     let comment_id = path_uuid("comment", &comment)?;
@@ -241,7 +266,7 @@ pub async fn original(
         .store
         .original_body(conversation.id, comment_id)
         .await?;
-    Ok(Json(json!({"original": original})))
+    Ok(Json(OriginalBody { original }))
 }
 
 #[derive(Deserialize)]
