@@ -6,7 +6,8 @@
 DROP TABLE requests;
 CREATE TABLE requests (
     id UUID PRIMARY KEY,
-    -- SHA-256 of the kind of write, the caller and what they sent
+    -- SHA-256 (its first 128 bits) of the kind of write, the caller and
+    -- what they sent
     fingerprint BYTEA NOT NULL,
     -- the first answer, as JSON
     answer BYTEA NOT NULL,

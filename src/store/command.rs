@@ -48,8 +48,11 @@ pub trait Command: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestKey {
     pub id: Uuid,
-    /// SHA-256 of the kind of write, the caller, the target and the body.
-    pub fingerprint: [u8; 32],
+    /// The first 128 bits of the SHA-256 of the kind of write, the caller,
+    /// the target and the body: it is only ever compared with the record
+    /// of the same id, so 128 bits leave nothing to chance, and every vote
+    /// writes one.
+    pub fingerprint: [u8; 16],
 }
 
 impl RequestKey {
@@ -64,7 +67,7 @@ impl RequestKey {
         hash.update(serde_json::to_vec(parts).expect("plain values serialise"));
         RequestKey {
             id,
-            fingerprint: hash.finalize().into(),
+            fingerprint: hash.finalize()[..16].try_into().expect("16 of 32 bytes"),
         }
     }
 }
@@ -120,9 +123,10 @@ pub trait Job: Send {
     fn conversation_id(&self) -> Option<Uuid>;
     /// Forgets the result of an attempt whose transaction did not commit.
     fn reset(&mut self);
-    /// Answers the caller: with the result if the transaction committed,
-    /// with `failure` if it did not.
-    fn finish(&mut self, failure: Option<StoreError>);
+    /// Replaces the result with `error`: the transaction did not commit.
+    fn fail(&mut self, error: StoreError);
+    /// Sends the caller its result.
+    fn answer(&mut self);
 }
 
 impl<C: Command> Job for Request<C> {
@@ -134,14 +138,15 @@ impl<C: Command> Job for Request<C> {
         self.result = None;
     }
 
-    fn finish(&mut self, failure: Option<StoreError>) {
-        let result = match failure {
-            Some(error) => Err(error),
-            None => self
-                .result
-                .take()
-                .unwrap_or(Err(StoreError::Corrupt("a write was not applied".into()))),
-        };
+    fn fail(&mut self, error: StoreError) {
+        self.result = Some(Err(error));
+    }
+
+    fn answer(&mut self) {
+        let result = self
+            .result
+            .take()
+            .unwrap_or(Err(StoreError::Corrupt("a write was not applied".into())));
         if let Some(reply) = self.reply.take() {
             // The caller may have gone; the write stands either way.
             let _ = reply.send(result);

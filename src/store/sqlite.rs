@@ -80,7 +80,7 @@ impl Backend for Sqlite {
                 if k > 0 { ", " } else { "" },
                 blob(id.as_bytes()),
                 blob(fingerprint),
-                blob(answer),
+                json_blob(answer),
                 now.0
             );
         }
@@ -130,6 +130,16 @@ impl Backend for Sqlite {
 /// A blob literal: `X'…'` in hex, which cannot carry anything but bytes.
 fn blob(bytes: &[u8]) -> String {
     format!("X'{}'", hex::encode(bytes))
+}
+
+/// A stored answer as a literal. A vote's answer is JSON of ids, names and
+/// numbers, so it goes in as text, half the size of hex; anything that
+/// could end the literal (a quote) or is not plain text falls back to hex.
+fn json_blob(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains(['\'', '\0']) => format!("CAST('{text}' AS BLOB)"),
+        _ => blob(bytes),
+    }
 }
 
 /// Opens (creating if needed) the SQLite file the URL names.

@@ -9,7 +9,9 @@
 //!
 //! The writer has its own thread and a current-thread runtime, with its
 //! own connection: however many WebSocket tasks a tally tick wakes on the
-//! main runtime, commits do not wait behind them.
+//! main runtime, commits do not wait behind them. A committed batch goes
+//! back to the main runtime in one message, where a task answers each
+//! caller: one wake across threads per batch, not one per write.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -62,6 +64,16 @@ impl Writer {
         let (sender, receiver) = mpsc::channel(queue);
         let (ready, is_ready) = oneshot::channel();
         let (stopped, is_stopped) = oneshot::channel();
+        let (answers, mut committed) = mpsc::unbounded_channel::<Vec<Pending>>();
+        tokio::spawn(async move {
+            while let Some(batch) = committed.recv().await {
+                for mut pending in batch {
+                    pending.job().answer();
+                }
+            }
+            // The writer thread has ended: everything it took is answered.
+            let _ = stopped.send(());
+        });
         std::thread::Builder::new()
             .name(format!("chorus-{}-writer", DB::LABEL))
             .spawn(move || {
@@ -73,7 +85,7 @@ impl Writer {
                     match connect().await {
                         Ok(pool) => {
                             let _ = ready.send(Ok(()));
-                            run(&pool, receiver, batch_max).await;
+                            run(&pool, receiver, answers, batch_max).await;
                             pool.close().await;
                         }
                         Err(error) => {
@@ -81,7 +93,6 @@ impl Writer {
                         }
                     }
                 });
-                let _ = stopped.send(());
             })
             .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         is_ready.await.map_err(|_| StoreError::Closed)??;
@@ -112,9 +123,14 @@ impl Writer {
     }
 }
 
-/// The group-commit loop.
-async fn run<DB>(pool: &Pool<DB>, mut queue: mpsc::Receiver<Pending>, batch_max: usize)
-where
+/// The group-commit loop: each committed (or failed) batch goes to
+/// `answers`, whose task answers every caller.
+async fn run<DB>(
+    pool: &Pool<DB>,
+    mut queue: mpsc::Receiver<Pending>,
+    answers: mpsc::UnboundedSender<Vec<Pending>>,
+    batch_max: usize,
+) where
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
@@ -134,7 +150,13 @@ where
         let started = Instant::now();
         let size = batch.len();
         commit_batch(pool, &mut batch).await;
-        batch.clear();
+        let done = std::mem::replace(&mut batch, Vec::with_capacity(batch_max));
+        if let Err(unanswered) = answers.send(done) {
+            // The main runtime is gone (shutting down): answer from here.
+            for mut pending in unanswered.0 {
+                pending.job().answer();
+            }
+        }
         metrics::histogram!("chorus_store_batch_size", "backend" => DB::LABEL).record(size as f64);
         metrics::histogram!("chorus_store_commit_seconds", "backend" => DB::LABEL)
             .record(started.elapsed().as_secs_f64());
@@ -142,9 +164,9 @@ where
     tracing::debug!(backend = DB::LABEL, "store writer stopped");
 }
 
-/// Commits a batch and answers each write. When the database (not a bad
-/// request) spoils the batch, nothing of it committed: each write then
-/// gets a transaction of its own, so one cannot fail the others.
+/// Commits a batch, leaving each write's result in it. When the database
+/// (not a bad request) spoils the batch, nothing of it committed: each
+/// write then gets a transaction of its own, so one cannot fail the others.
 async fn commit_batch<DB>(pool: &Pool<DB>, batch: &mut [Pending])
 where
     DB: Backend,
@@ -162,17 +184,19 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     match try_batch_retrying(pool, batch).await {
-        Ok(()) => batch.iter_mut().for_each(|p| p.job().finish(None)),
+        Ok(()) => {}
         Err(error) if batch.len() > 1 => {
             tracing::warn!(%error, size = batch.len(), "group commit failed; retrying writes one by one");
             for pending in batch.iter_mut() {
                 let alone = try_batch_retrying(pool, std::slice::from_mut(pending)).await;
-                pending.job().finish(alone.err());
+                if let Err(error) = alone {
+                    pending.job().fail(error);
+                }
             }
         }
         Err(error) => {
             if let Some(pending) = batch.first_mut() {
-                pending.job().finish(Some(error));
+                pending.job().fail(error);
             }
         }
     }

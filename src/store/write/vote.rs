@@ -132,7 +132,7 @@ impl VoteState {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct VoteChanges {
     /// New request records: id, fingerprint, answer.
-    pub requests: Vec<(Uuid, [u8; 32], Vec<u8>)>,
+    pub requests: Vec<(Uuid, [u8; 16], Vec<u8>)>,
     /// Votes now cast: participant, item, conversation, choice.
     pub cast: Vec<(Uuid, Uuid, Uuid, Choice)>,
     /// Votes withdrawn: participant, item.
