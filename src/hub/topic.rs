@@ -517,3 +517,290 @@ impl Topic {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashMap};
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use tokio::sync::broadcast::error::TryRecvError;
+
+    use super::*;
+    use crate::domain::{Comment, CommentStatus, EventData};
+
+    fn settings(ring_size: usize) -> HubSettings {
+        let mut hub = crate::config::Settings::defaults().hub;
+        hub.ring_size = ring_size;
+        // Room for every test's events: lag is the connection's concern.
+        hub.event_queue = 4096;
+        hub.max_replay = 1_000_000;
+        // A gap is overdue at once, so tests see what repair would ask for.
+        hub.gap_timeout_ms = 0;
+        hub
+    }
+
+    fn new_topic(ring_size: usize, tallies: Tallies) -> Arc<Topic> {
+        Arc::new(Topic::new(Uuid::nil(), 0, tallies, &settings(ring_size)))
+    }
+
+    fn event(seq: i64, data: EventData) -> Event {
+        Event {
+            conversation_id: Uuid::nil(),
+            seq,
+            actor: "Amber Heron".into(),
+            data,
+            created_at: Millis(0),
+        }
+    }
+
+    fn comment(id: Uuid, status: CommentStatus, tally: CommentTally) -> Comment {
+        Comment {
+            id,
+            item_id: Uuid::nil(),
+            parent_id: None,
+            handle: "Amber Heron".into(),
+            body: "Protected time".into(),
+            status,
+            pinned: false,
+            hidden_reason: None,
+            up: tally.up,
+            up_version: tally.version,
+            flags: 0,
+            seq: 0,
+            created_at: Millis(0),
+        }
+    }
+
+    /// The sequence numbers waiting in a receiver, checking each frame's
+    /// bytes carry the number it is filed under.
+    fn drain(live: &mut broadcast::Receiver<Frame>) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        loop {
+            match live.try_recv() {
+                Ok(frame) => {
+                    let message: Value = serde_json::from_str(frame.text.as_str()).unwrap();
+                    assert_eq!(message["seq"], frame.seq, "{message}");
+                    seqs.push(frame.seq);
+                }
+                Err(TryRecvError::Empty) => return seqs,
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+    }
+
+    // ---- Ordering and the ring ----
+
+    /// What an event is, as far as who sees it goes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Kind {
+        /// A visible comment: everyone.
+        Shown,
+        /// A comment awaiting moderation: facilitators only.
+        Pending,
+        /// A flag: facilitators only.
+        Flag,
+        /// A visible comment hidden: `comment_removed` for the public.
+        Removed,
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![
+            Just(Kind::Shown),
+            Just(Kind::Pending),
+            Just(Kind::Flag),
+            Just(Kind::Removed)
+        ]
+    }
+
+    fn event_of(seq: i64, kind: Kind) -> Event {
+        let id = Uuid::from_u128(seq as u128);
+        let tally = CommentTally { up: 0, version: 0 };
+        let (status, previous) = match kind {
+            Kind::Shown => (CommentStatus::Visible, None),
+            Kind::Pending => (CommentStatus::Pending, None),
+            Kind::Removed => (CommentStatus::Hidden, Some(CommentStatus::Visible)),
+            Kind::Flag => {
+                return event(
+                    seq,
+                    EventData::Flag {
+                        comment_id: id,
+                        reason: "names a colleague".into(),
+                        flags: 1,
+                    },
+                )
+            }
+        };
+        event(
+            seq,
+            EventData::Comment {
+                action: "created".into(),
+                comment: comment(id, status, tally),
+                previous,
+            },
+        )
+    }
+
+    /// The seqs in `range` each audience may see, by [`project`].
+    fn visible_to(
+        kinds: &[Kind],
+        audience: Audience,
+        range: impl Iterator<Item = i64>,
+    ) -> Vec<i64> {
+        range
+            .filter(|&seq| project(&event_of(seq, kinds[seq as usize - 1]), audience).is_some())
+            .collect()
+    }
+
+    /// Events numbered 1..=n, offered in a shuffled order with some offered
+    /// twice (another node, gap repair and the sweep may all bring one).
+    fn arrivals() -> impl Strategy<Value = (Vec<Kind>, Vec<i64>)> {
+        prop::collection::vec(kind(), 1..60).prop_flat_map(|kinds| {
+            let seqs: Vec<i64> = (1..=kinds.len() as i64).collect();
+            let twice = prop::sample::subsequence(seqs.clone(), 0..=seqs.len());
+            (Just(kinds), twice).prop_flat_map(move |(kinds, twice)| {
+                let mut all = seqs.clone();
+                all.extend(twice);
+                (Just(kinds), Just(all).prop_shuffle())
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Whatever the arrival order, each audience receives, at every
+        /// moment, exactly the events it may see up to the first gap, once
+        /// each and in order; what waits behind a gap is reported for repair.
+        #[test]
+        fn events_in_any_order_reach_every_audience_once_in_order((kinds, arrival) in arrivals()) {
+            let topic = new_topic(16, Tallies::default());
+            let mut participant = topic.subscribe(WatchRole::Participant, None);
+            let mut display = topic.subscribe(WatchRole::Display, None);
+            let mut desk = topic.subscribe(WatchRole::Facilitator, None);
+            let mut received = [Vec::new(), Vec::new(), Vec::new()];
+            let mut offered = BTreeSet::new();
+            for &seq in &arrival {
+                topic.offer(event_of(seq, kinds[seq as usize - 1]));
+                offered.insert(seq);
+                let contiguous = (1..).take_while(|s| offered.contains(s)).last().unwrap_or(0);
+                prop_assert_eq!(topic.head(), contiguous);
+                let waiting = offered.range(contiguous + 1..).next().copied();
+                prop_assert_eq!(topic.overdue_gap(), waiting.map(|first| (contiguous, first)));
+                for (got, subscription) in received.iter_mut().zip([&mut participant, &mut display, &mut desk]) {
+                    got.extend(drain(&mut subscription.live));
+                    prop_assert_eq!(
+                        &*got,
+                        &visible_to(&kinds, subscription.audience, 1..=contiguous)
+                    );
+                }
+            }
+            prop_assert_eq!(topic.head(), kinds.len() as i64);
+        }
+
+        /// A subscriber resuming from any `since` gets every event after it
+        /// that it may see exactly once, in order: from the store (the range
+        /// the ring no longer holds), then the ring, then live, with the
+        /// ring's bytes the same as the live stream's.
+        #[test]
+        fn a_resuming_subscriber_gets_what_it_missed_once_in_order(
+            kinds in prop::collection::vec(kind(), 1..80),
+            ring_size in 1usize..24,
+            joined_at in any::<prop::sample::Index>(),
+            since in any::<prop::sample::Index>(),
+        ) {
+            let n = kinds.len() as i64;
+            let topic = new_topic(ring_size, Tallies::default());
+            let mut early = [
+                topic.subscribe(WatchRole::Participant, None),
+                topic.subscribe(WatchRole::Facilitator, None),
+            ];
+            let joined_at = joined_at.index(kinds.len() + 1) as i64;
+            let since = since.index(joined_at as usize + 1) as i64;
+            for seq in 1..=joined_at {
+                topic.offer(event_of(seq, kinds[seq as usize - 1]));
+            }
+            let mut late = [
+                topic.subscribe(WatchRole::Participant, Some(since)),
+                topic.subscribe(WatchRole::Facilitator, Some(since)),
+            ];
+            for seq in joined_at + 1..=n {
+                topic.offer(event_of(seq, kinds[seq as usize - 1]));
+            }
+            for (late, early) in late.iter_mut().zip(early.iter_mut()) {
+                let audience = late.audience;
+                prop_assert_eq!(late.since, since);
+                let Start::Replay { store_range, ring } = std::mem::replace(
+                    &mut late.start,
+                    Start::Replay { store_range: None, ring: Vec::new() },
+                ) else {
+                    panic!("within max_replay: a replay");
+                };
+                let mut got = Vec::new();
+                if let Some((after, before)) = store_range {
+                    prop_assert_eq!(after, since);
+                    got.extend(visible_to(&kinds, audience, after + 1..before));
+                }
+                // The ring's bytes are the live stream's: serialised once.
+                let mut live_texts = HashMap::new();
+                while let Ok(frame) = early.live.try_recv() {
+                    live_texts.insert(frame.seq, frame.text);
+                }
+                for frame in &ring {
+                    prop_assert_eq!(Some(&frame.text), live_texts.get(&frame.seq));
+                }
+                got.extend(ring.iter().map(|frame| frame.seq));
+                got.extend(drain(&mut late.live));
+                prop_assert_eq!(got, visible_to(&kinds, audience, since + 1..=n));
+            }
+        }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_most_recent_events_and_the_store_has_the_rest() {
+        let topic = new_topic(4, Tallies::default());
+        for seq in 1..=10 {
+            topic.offer(event_of(seq, Kind::Shown));
+        }
+        let mut subscription = topic.subscribe(WatchRole::Participant, Some(2));
+        match std::mem::replace(
+            &mut subscription.start,
+            Start::Resync { seq: 0, reason: "" },
+        ) {
+            Start::Replay { store_range, ring } => {
+                assert_eq!(store_range, Some((2, 7)));
+                assert_eq!(
+                    ring.iter().map(|f| f.seq).collect::<Vec<_>>(),
+                    [7, 8, 9, 10]
+                );
+            }
+            Start::Resync { .. } => panic!("a replay"),
+        }
+    }
+
+    #[test]
+    fn too_far_behind_is_a_resync_and_ahead_is_left_to_the_store() {
+        let mut settings = settings(4);
+        settings.max_replay = 3;
+        let topic = Arc::new(Topic::new(Uuid::nil(), 10, Tallies::default(), &settings));
+        let start = |since| topic.subscribe(WatchRole::Display, Some(since)).start;
+        assert!(matches!(
+            start(6),
+            Start::Resync {
+                seq: 10,
+                reason: "too_far_behind"
+            }
+        ));
+        assert!(
+            matches!(start(7), Start::Replay { store_range: Some((7, 11)), ref ring } if ring.is_empty())
+        );
+        assert!(
+            matches!(start(12), Start::Replay { store_range: None, ref ring } if ring.is_empty())
+        );
+        let from_now = topic.subscribe(WatchRole::Display, None);
+        assert_eq!(from_now.since, 10);
+        assert!(
+            matches!(from_now.start, Start::Replay { store_range: None, ref ring } if ring.is_empty())
+        );
+    }
+}
