@@ -33,6 +33,8 @@ impl Connection {
         let shutdown = self.state.shutdown.clone();
         loop {
             let step = tokio::select! {
+                // Shutdown first: a connection with a steady stream to
+                // forward must still close promptly when the node stops.
                 biased;
                 _ = shutdown.cancelled() => Err(End::Close(CLOSE_RESTARTING, "server restarting")),
                 message = wire.recv() => {
@@ -62,6 +64,8 @@ impl Connection {
         limiter: &DefaultDirectRateLimiter,
         message: Inbound,
     ) -> Result<(), End> {
+        // Counted before decoding: a message refused costs the server an
+        // answer too, so a client stuck sending bad input is stopped as well.
         if limiter.check().is_err() {
             return Err(End::Close(CLOSE_TOO_MANY_MESSAGES, "too many messages"));
         }
