@@ -92,8 +92,8 @@ pub struct HubSettings {
     pub presence_interval_ms: NonZeroU64,
     /// Expiry of a node's presence share.
     pub presence_ttl_ms: u64,
-    /// Wait before fetching missing events from the store.
-    pub gap_timeout_ms: NonZeroU64,
+    /// Wait before fetching missing events from the store (0: at once).
+    pub gap_timeout_ms: u64,
     /// Idle conversations are dropped from memory after this.
     pub topic_idle_s: u64,
 }

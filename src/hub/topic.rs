@@ -435,7 +435,7 @@ impl Topic {
     pub fn overdue_gap(&self) -> Option<(i64, i64)> {
         let state = self.lock();
         let since = state.gap_since?;
-        if since.elapsed().as_millis() < self.settings.gap_timeout_ms.get() as u128 {
+        if since.elapsed().as_millis() < self.settings.gap_timeout_ms as u128 {
             return None;
         }
         let first_early = *state.early.keys().next()?;
@@ -565,9 +565,9 @@ mod tests {
 
     fn settings(ring_size: usize) -> HubSettings {
         let mut hub = crate::config::Settings::defaults().hub;
-        hub.ring_size = ring_size;
+        hub.ring_size = std::num::NonZero::new(ring_size).expect("a ring holds something");
         // Room for every test's events: lag is the connection's concern.
-        hub.event_queue = 4096;
+        hub.event_queue = std::num::NonZero::new(4096).expect("positive");
         hub.max_replay = 1_000_000;
         // A gap is overdue at once, so tests see what repair would ask for.
         hub.gap_timeout_ms = 0;
