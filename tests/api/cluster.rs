@@ -2,6 +2,9 @@
 //! through a redis-server that the test starts (and kills) itself. Watchers
 //! are real WebSocket clients that reconnect to another node and resume
 //! with their last sequence number, as the web client does.
+//!
+//! Over 600 lines on purpose: each failure scenario (Redis lost, a node
+//! killed, a rolling restart) sets up its own cluster and says so in full.
 
 use std::collections::HashMap;
 use std::process::Stdio;

@@ -1,5 +1,8 @@
 //! The REST API end to end: what participants, facilitators and admins do,
 //! with role checks, idempotent retries and rate limits.
+//!
+//! Over 600 lines on purpose: one test per thing a participant or
+//! organiser does through the API, read top to bottom as the contract.
 
 use chorus::domain::Role;
 use reqwest::StatusCode;
