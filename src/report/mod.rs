@@ -520,6 +520,7 @@ mod tests {
                 comment(pledge.id, CommentStatus::Visible, D0 + 12 * HOUR, 1),
                 comment(pledge.id, CommentStatus::Hidden, D0 + 3 * DAY + 5 * HOUR, 2),
             ],
+            comment_votes: Vec::new(),
             conversation_events: vec![
                 event(3, "update", original, D0 + 10 * HOUR),
                 event(4, "extend", extended, D0 + 2 * DAY + 12 * HOUR),

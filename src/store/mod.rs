@@ -113,6 +113,9 @@ pub struct ReportData {
     pub votes: Vec<ReportVote>,
     /// Every comment, whatever its status, with its author.
     pub comments: Vec<(Comment, Uuid)>,
+    /// Comment up-votes as (participant, comment): the opinion analysis
+    /// needs who agreed with what, never shown as such.
+    pub comment_votes: Vec<(Uuid, Uuid)>,
     /// Conversation changes (extensions, early closes), in order.
     pub conversation_events: Vec<Event>,
     /// UTC days on which a display screen watched the conversation.

@@ -321,6 +321,13 @@ where
         .bind(conversation_id)
         .fetch_all(&mut *tx)
         .await?;
+        let comment_votes: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT v.participant_id, v.comment_id FROM comments c \
+             JOIN comment_votes v ON v.comment_id = c.id WHERE c.conversation_id = $1",
+        )
+        .bind(conversation_id)
+        .fetch_all(&mut *tx)
+        .await?;
         let events: Vec<EventRow> = sqlx::query_as(
             "SELECT conversation_id, seq, actor, data, created_at FROM events WHERE conversation_id = $1 AND kind = 'conversation' ORDER BY seq")
             .bind(conversation_id).fetch_all(&mut *tx).await?;
@@ -367,6 +374,7 @@ where
                 .collect::<Result<_, _>>()?,
             votes,
             comments,
+            comment_votes,
             conversation_events: events
                 .into_iter()
                 .map(Event::try_from)
