@@ -27,6 +27,9 @@
 //!   listener (port 0 in tests) and runs it until shutdown, which is
 //!   explicit: stop accepting, tell every WebSocket the node is restarting,
 //!   wait for every connection task, then flush the store's writer.
+//! - [`analysis`]: opinion groups, common ground and the comments that
+//!   bridge them (Pol.is-style PCA and k-means, Community Notes-style
+//!   bridging), pure Rust over plain inputs; [`report`] shows its answer.
 //! - [`report`]: the analysis of a conversation (tallies, intervals,
 //!   groups with small-group suppression, themes) and its exports.
 //! - [`upkeep`]: what runs on the clock: deadline announcements, pruning
@@ -34,6 +37,7 @@
 //! - [`telemetry`]: logging and metrics set-up.
 //! - [`demo`]: the demo conversation and the TOML import format.
 
+pub mod analysis;
 pub mod config;
 pub mod demo;
 pub mod domain;
