@@ -145,6 +145,10 @@ pub struct RateSettings {
 pub struct ReportSettings {
     /// Smallest group shown in any breakdown.
     pub min_group_size: NonZeroU32,
+    /// Votes a participant needs to be placed on the opinion map.
+    pub min_votes_to_place: NonZeroU32,
+    /// The live opinion analysis is recomputed at most this often.
+    pub opinion_refresh_secs: NonZeroU64,
 }
 
 /// Where a setting came from is figment's business; this is ours.

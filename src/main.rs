@@ -194,6 +194,7 @@ async fn run() -> anyhow::Result<()> {
                     report::View::Public
                 },
                 min_group_size: settings.report.min_group_size.get() as usize,
+                min_votes: settings.report.min_votes_to_place.get() as usize,
                 now: chorus::domain::Millis::now(),
             };
             let report = report::build(&data, &options);

@@ -93,6 +93,7 @@ impl Application {
             conversations: Ttl::new(Duration::from_secs(1), 10_000),
             sessions: Ttl::new(Duration::from_secs(5), 200_000),
             participants: Ttl::new(Duration::from_secs(60), 200_000),
+            opinions: Default::default(),
         });
         Ok(Application {
             listener,

@@ -59,6 +59,8 @@ pub struct Shared {
     pub sessions: cache::Ttl<Vec<u8>, crate::store::Session>,
     /// Participants by (conversation, session).
     pub participants: cache::Ttl<(uuid::Uuid, uuid::Uuid), crate::domain::Participant>,
+    /// The latest opinion analysis per conversation (desk, comment sort).
+    pub opinions: api::opinion::OpinionCache,
 }
 
 impl Deref for AppState {
@@ -190,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/conversations/{slug}/qr.svg", get(moderation::qr))
         .merge(api::report::routes())
+        .merge(api::opinion::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
         .layer(DefaultBodyLimit::max(
             state.settings.limits.body_bytes.get(),

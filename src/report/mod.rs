@@ -13,12 +13,17 @@
 //! - [`groups`]: breakdowns per profile question, with suppression.
 //! - [`timeline`]: participation per day, the extension, the SVG chart.
 //! - [`themes`]: distinctive words and phrases per pledge (TF-IDF).
+//! - [`opinion`]: opinion groups, common ground, divisive items and the
+//!   comments that bridge groups ([`crate::analysis`]), and
+//!   [`opinion_map`], its picture.
 //! - [`export`]: CSV tables and the JSON export.
 //!
 //! docs/report.md explains every figure for organisers.
 
 pub mod export;
 pub mod groups;
+pub mod opinion;
+pub mod opinion_map;
 pub mod stats;
 pub mod themes;
 pub mod timeline;
@@ -50,6 +55,8 @@ pub struct Options {
     pub view: View,
     /// Groups smaller than this are never shown (`report.min_group_size`).
     pub min_group_size: usize,
+    /// Votes needed to be placed on the opinion map (`report.min_votes_to_place`).
+    pub min_votes: usize,
     pub now: Millis,
 }
 
@@ -65,6 +72,8 @@ pub struct Report {
     pub suppression: Suppression,
     pub timeline: Timeline,
     pub themes: Vec<ItemThemes>,
+    /// Opinion groups, common ground and divisive items.
+    pub opinion: opinion::Opinion,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +143,9 @@ pub struct ItemReport {
     pub divisiveness: Divisiveness,
     /// The most up-voted visible comments (up to three).
     pub top_comments: Vec<CommentRef>,
+    /// The visible comments most agreed with across opinion groups (up to
+    /// three; none when there are no clear groups).
+    pub bridging_comments: Vec<CommentRef>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -265,6 +277,10 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
     }
 
     let breakdowns = groups::breakdowns(data, &shown, options);
+    let analysis_settings = opinion::settings(options.min_group_size, options.min_votes);
+    let analysis = opinion::analyse(data, &analysis_settings);
+    let mut bridging = opinion::bridging_by_item(&analysis, 3);
+    let by_id: HashMap<Uuid, &Comment> = data.comments.iter().map(|(c, _)| (c.id, c)).collect();
 
     let mut items: Vec<ItemReport> = shown
         .iter()
@@ -301,6 +317,13 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
                 top_comments: top
                     .into_iter()
                     .take(3)
+                    .map(|c| CommentRef::new(slug, c))
+                    .collect(),
+                bridging_comments: bridging
+                    .remove(&item.id)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|id| by_id.get(id))
                     .map(|c| CommentRef::new(slug, c))
                     .collect(),
             }
@@ -354,6 +377,7 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
         suppression: breakdowns.suppression,
         timeline: timeline::build(data, &shown_ids, options),
         themes: themes::build(slug, &shown, &visible_by_item),
+        opinion: opinion::present(data, &analysis, &analysis_settings),
     }
 }
 
@@ -534,6 +558,7 @@ mod tests {
         Options {
             view,
             min_group_size: 5,
+            min_votes: 4,
             now: Millis(D0 + 4 * DAY + 12 * HOUR),
         }
     }

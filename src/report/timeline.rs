@@ -197,7 +197,7 @@ pub fn build(data: &ReportData, shown: &HashSet<Uuid>, options: &Options) -> Tim
     }
 }
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {

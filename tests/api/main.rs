@@ -14,6 +14,7 @@ mod docs_contract;
 mod live;
 mod live_resume;
 mod loadtest_smoke;
+mod opinion;
 mod participation;
 mod report;
 mod retries;

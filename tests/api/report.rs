@@ -832,6 +832,7 @@ async fn bench_report_for_a_large_conversation() {
             &Options {
                 view: View::Organisers,
                 min_group_size: 5,
+                min_votes: 4,
                 now: Millis::now(),
             },
         );

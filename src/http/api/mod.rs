@@ -1,11 +1,12 @@
 //! REST handlers, one file per kind of caller: participants taking part,
 //! facilitators moderating, organisers running conversations, accounts,
-//! and health.
+//! health, and the live opinion analysis.
 
 pub mod accounts;
 pub mod conversations;
 pub mod health;
 pub mod moderation;
+pub mod opinion;
 pub mod participation;
 pub mod report;
 

@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 use super::{conversation, path_uuid};
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
-use crate::domain::{Choice, Comment, ConversationState, Item, ItemStatus, Millis, Participant};
+use crate::domain::{
+    Choice, Comment, Conversation, ConversationState, Invalid, Item, ItemStatus, Millis,
+    Participant,
+};
 use crate::http::auth::{session_cookie, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
@@ -159,6 +162,30 @@ pub async fn comment_vote(
 pub struct Page {
     after: Option<i64>,
     limit: Option<i64>,
+    sort: Option<String>,
+}
+
+/// The orders an item's comments can be read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    /// Comments and replies in the order they were made (`after` is a seq).
+    Oldest,
+    /// Top-level visible comments, those agreed with across opinion groups
+    /// first (`after` is how many were already read).
+    AcrossGroups,
+}
+
+impl Sort {
+    fn parse(text: Option<&str>) -> Result<Sort, Invalid> {
+        match text.unwrap_or("oldest") {
+            "oldest" => Ok(Sort::Oldest),
+            "across_groups" => Ok(Sort::AcrossGroups),
+            other => Err(Invalid::field(
+                "sort",
+                format!("{other:?} is not one of oldest, across_groups"),
+            )),
+        }
+    }
 }
 
 /// `{"comments": [...], "next": 812}`: a page of an item's comments.
@@ -185,6 +212,17 @@ pub async fn comments(
         .filter(|i| staff || i.status == ItemStatus::Visible)
         .ok_or_else(|| ApiError::NotFound("item".into()))?;
     let limit = page.limit.unwrap_or(100).clamp(1, 500);
+    if Sort::parse(page.sort.as_deref())? == Sort::AcrossGroups {
+        return across_groups(
+            &state,
+            &conversation,
+            item_id,
+            page.after.unwrap_or(0),
+            limit,
+        )
+        .await
+        .map(Json);
+    }
     let comments = state
         .store
         .comments(
@@ -204,6 +242,45 @@ pub async fn comments(
         comments.iter().map(|c| c.public()).collect()
     };
     Ok(Json(CommentsPage { comments, next }))
+}
+
+/// An item's visible top-level comments, best bridging score first (the
+/// latest opinion analysis, at most a minute old); comments without a
+/// score follow, most up-voted first, then oldest first.
+async fn across_groups(
+    state: &AppState,
+    conversation: &Conversation,
+    item_id: Uuid,
+    offset: i64,
+    limit: i64,
+) -> Result<CommentsPage, ApiError> {
+    let latest = state.opinions.get(state, conversation).await?;
+    let mut comments: Vec<Comment> = state
+        .store
+        .comments(conversation.id, item_id, 0, i64::MAX, false)
+        .await?
+        .into_iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| c.public())
+        .collect();
+    let score = |c: &Comment| latest.bridging.get(&c.id).copied();
+    comments.sort_by(|a, b| {
+        match (score(a), score(b)) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+        .then(b.up.cmp(&a.up))
+        .then(a.seq.cmp(&b.seq))
+    });
+    let start = offset.clamp(0, comments.len() as i64) as usize;
+    let end = (start + limit as usize).min(comments.len());
+    let next = (end < comments.len()).then_some(end as i64);
+    Ok(CommentsPage {
+        comments: comments.drain(start..end).collect(),
+        next,
+    })
 }
 
 #[derive(Deserialize)]

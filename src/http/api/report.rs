@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations/{slug}/report.csv", get(csv))
         .route("/conversations/{slug}/export.json", get(export_json))
         .route("/conversations/{slug}/report/chart.svg", get(chart))
+        .route("/conversations/{slug}/report/opinion.svg", get(opinion_map))
 }
 
 /// The caller's view, the data and the report, or 403 when the results
@@ -57,6 +58,7 @@ async fn load(
     let options = Options {
         view,
         min_group_size: state.settings.report.min_group_size.get() as usize,
+        min_votes: state.settings.report.min_votes_to_place.get() as usize,
         now,
     };
     tokio::task::spawn_blocking(move || {
@@ -67,7 +69,7 @@ async fn load(
     .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
@@ -147,14 +149,33 @@ async fn chart(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let (_, report) = load(&state, &caller, &slug).await?;
-    let svg = report::timeline::chart_svg(&report.conversation.title, &report.timeline);
+    svg(report::timeline::chart_svg(
+        &report.conversation.title,
+        &report.timeline,
+    ))
+}
+
+/// The opinion map of the report (the same view rules as the report).
+async fn opinion_map(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, report) = load(&state, &caller, &slug).await?;
+    svg(report::opinion_map::map_svg(
+        &report.conversation.title,
+        &report.opinion,
+    ))
+}
+
+pub(super) fn svg(body: String) -> Result<Response, ApiError> {
     Ok(private(
         (
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("image/svg+xml"),
             )],
-            svg,
+            body,
         )
             .into_response(),
     ))
