@@ -16,6 +16,7 @@ mod live_resume;
 mod loadtest_smoke;
 mod participation;
 mod report;
+mod report_privacy;
 mod retries;
 mod shutdown;
 mod store_suite;
