@@ -118,11 +118,17 @@ function renderGroups(r) {
       h('th', { text: 'Voted', attrs: { scope: 'col' } }),
       ...r.items.map((i) => h('th', { text: i.title, attrs: { scope: 'col' } })),
     ]);
-    const rows = b.groups.map((g) => h('tr', { className: g.combined ? 'r-combined' : '' }, [
+    // A withheld figure (too few voters, or it would give a small group
+    // away by subtraction: docs/report.md) is an en dash.
+    const count = (n) => (n == null ? '–' : num(n));
+    const rows = b.groups.map((g) => h('tr', {}, [
       h('th', { text: g.name, attrs: { scope: 'row' } }),
-      h('td', { text: num(g.participants) }),
-      h('td', { text: num(g.voters) }),
-      ...g.items.map((c) => h('td', { text: c.voters ? pct(c.support) + ' of ' + num(c.voters) : '–', attrs: { title: titles.get(c.item_id) || '' } })),
+      h('td', { text: count(g.participants) }),
+      h('td', { text: count(g.voters) }),
+      ...g.items.map((c) => h('td', {
+        text: !c.suppressed && c.voters ? pct(c.support) + ' of ' + num(c.voters) : '–',
+        attrs: { title: (titles.get(c.item_id) || '') + (c.suppressed ? ' (withheld to protect anonymity)' : '') },
+      })),
     ]));
     parts.push(h('div', { className: 'r-scroll', attrs: { tabindex: 0, role: 'region', 'aria-labelledby': capId } }, [
       h('table', { className: 'r-table r-groups', attrs: { 'data-question': b.question } }, [

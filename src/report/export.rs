@@ -1,5 +1,6 @@
 //! Exports: CSV tables and the JSON export. They are made from the
-//! [`Report`] (so group rows are the suppressed ones) plus the comment
+//! [`Report`] (so group figures are the protected ones: a withheld figure
+//! is an empty cell, `null` in JSON) plus the comment
 //! list, and carry no participant ids, no sessions, no emails, no IP
 //! addresses and no individual profile answers: a comment is known by its
 //! pseudonymous handle only. Hidden and pending comments appear (for
@@ -282,7 +283,7 @@ pub fn csv(data: &ReportData, report: &Report, table: Table) -> String {
                             &[
                                 Cell::Text(b.question.clone()),
                                 Cell::Text(g.name.clone()),
-                                num(g.participants),
+                                opt_num(g.participants),
                                 plain(cell.item_id),
                                 Cell::Text(
                                     titles
@@ -291,9 +292,9 @@ pub fn csv(data: &ReportData, report: &Report, table: Table) -> String {
                                         .unwrap_or_default()
                                         .to_string(),
                                 ),
-                                num(cell.strong),
-                                num(cell.wrong),
-                                num(cell.voters),
+                                opt_num(cell.strong),
+                                opt_num(cell.wrong),
+                                opt_num(cell.voters),
                                 ratio(cell.support),
                                 ratio(cell.interval.map(|x| x[0])),
                                 ratio(cell.interval.map(|x| x[1])),

@@ -153,8 +153,8 @@ pub struct Divisiveness {
     /// 1 = split exactly in half, 0 = unanimous.
     pub split: Option<f64>,
     /// The largest gap in support share between two groups of the same
-    /// question (0..1), among groups shown with at least `min_group_size`
-    /// voters on this item.
+    /// question (0..1), among the group figures published for this item
+    /// (so `None` in the public view of a conversation still running).
     pub group_gap: Option<GroupGap>,
 }
 

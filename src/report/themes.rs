@@ -9,9 +9,15 @@
 //! only a list. So:
 //!
 //! - words are runs of letters and digits (apostrophes inside words kept,
-//!   a trailing "'s" dropped), lower-cased; no stemming;
+//!   a trailing "'s" dropped), lower-cased;
 //! - English stop words ([`STOP_WORDS`]) and words under three letters
 //!   are dropped; a phrase is two kept words that were next to each other;
+//! - each kept word is reduced to its stem (the English Snowball stemmer
+//!   of the `rust-stemmers` crate, then a final doubled consonant made
+//!   single, see [`stem`]), and terms are counted by stem: "rota" and
+//!   "rotas" are one term, "staff" and "staffing" another. A term is
+//!   shown as the form the pledge's comments use most ("rotas" if that is
+//!   what people wrote), a phrase likewise ("car parking");
 //! - `tf` = the share of the pledge's comments that use the term; `idf` =
 //!   ln((1 + N) / (1 + df)) + 1, with N the number of pledges that have
 //!   comments and df how many of them use the term; score = tf × idf;
@@ -27,6 +33,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -48,6 +55,7 @@ pub struct ItemThemes {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Theme {
+    /// The form of the term the pledge's comments use most.
     pub term: String,
     pub score: f64,
     /// How many of the pledge's comments use it.
@@ -316,19 +324,72 @@ fn words(text: &str) -> Vec<Option<String>> {
     out
 }
 
-/// The distinct terms (words and two-word phrases) of one comment.
-fn terms(text: &str) -> HashSet<String> {
+/// The stem a word is counted by: English Snowball, then a final doubled
+/// consonant made single. Snowball reduces "staffing" to "staf" (it drops
+/// "ing", then one of a final double letter) but leaves "staff" alone; the
+/// second step makes every form meet ("staff", "staffs", "staffing" and
+/// "staffed" are all "staf").
+fn stem(stemmer: &Stemmer, word: &str) -> String {
+    let mut s = stemmer.stem(word).into_owned();
+    let mut tail = s.chars().rev();
+    if let (Some(last), Some(before)) = (tail.next(), tail.next()) {
+        if last == before && last.is_alphabetic() && !"aeiouy".contains(last) {
+            s.pop();
+        }
+    }
+    s
+}
+
+/// How often each written form of a term was used, per term (stem key).
+type Forms = HashMap<String, HashMap<String, usize>>;
+
+/// The distinct terms (words and two-word phrases, as stems) of one
+/// comment; counts the forms it wrote them in into `forms`.
+fn terms(stemmer: &Stemmer, text: &str, forms: &mut Forms) -> HashSet<String> {
     let w = words(text);
+    let stems: Vec<Option<String>> = w
+        .iter()
+        .map(|word| word.as_deref().map(|x| stem(stemmer, x)))
+        .collect();
     let mut out = HashSet::new();
+    let mut seen = |key: String, form: String, out: &mut HashSet<String>| {
+        *forms
+            .entry(key.clone())
+            .or_default()
+            .entry(form)
+            .or_default() += 1;
+        out.insert(key);
+    };
     for (i, word) in w.iter().enumerate() {
-        if let Some(word) = word {
-            out.insert(word.clone());
-            if let Some(Some(next)) = w.get(i + 1) {
-                out.insert(format!("{word} {next}"));
-            }
+        let (Some(word), Some(key)) = (word, &stems[i]) else {
+            continue;
+        };
+        seen(key.clone(), word.clone(), &mut out);
+        if let (Some(Some(next)), Some(Some(next_key))) = (w.get(i + 1), stems.get(i + 1)) {
+            seen(
+                format!("{key} {next_key}"),
+                format!("{word} {next}"),
+                &mut out,
+            );
         }
     }
     out
+}
+
+/// The form of a term to show: the most used, then the shortest, then
+/// the first alphabetically.
+fn shown_form(forms: &Forms, key: &str) -> String {
+    forms
+        .get(key)
+        .and_then(|f| {
+            f.iter().min_by(|a, b| {
+                b.1.cmp(a.1)
+                    .then(a.0.len().cmp(&b.0.len()))
+                    .then(a.0.cmp(b.0))
+            })
+        })
+        .map(|(form, _)| form.clone())
+        .unwrap_or_else(|| key.to_string())
 }
 
 pub fn build(
@@ -340,13 +401,20 @@ pub fn build(
         .iter()
         .filter(|i| i.kind == ItemKind::Pledge)
         .collect();
-    // Per pledge: per comment, its terms.
+    let stemmer = Stemmer::create(Algorithm::English);
+    // Per pledge: per comment, its terms; and the forms they were written in.
+    let mut forms: Vec<Forms> = vec![Forms::new(); pledges.len()];
     let docs: Vec<Vec<(&Comment, HashSet<String>)>> = pledges
         .iter()
-        .map(|p| {
+        .zip(forms.iter_mut())
+        .map(|(p, forms)| {
             visible
                 .get(&p.id)
-                .map(|cs| cs.iter().map(|c| (*c, terms(&c.body))).collect())
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| (*c, terms(&stemmer, &c.body, forms)))
+                        .collect()
+                })
                 .unwrap_or_default()
         })
         .collect();
@@ -373,8 +441,8 @@ pub fn build(
 
     pledges
         .iter()
-        .zip(docs.iter().zip(&tf))
-        .map(|(pledge, (comments, counts))| {
+        .zip(docs.iter().zip(&tf).zip(&forms))
+        .map(|(pledge, ((comments, counts), forms))| {
             let total = comments.len();
             let mut scored: Vec<(&str, usize, f64)> = counts
                 .iter()
@@ -428,7 +496,7 @@ pub fn build(
                         .collect();
                     using.sort_by(|a, b| b.up.cmp(&a.up).then(a.seq.cmp(&b.seq)));
                     Theme {
-                        term: term.to_string(),
+                        term: shown_form(forms, term),
                         score,
                         comments: n,
                         examples: using
@@ -452,16 +520,116 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{CommentStatus, Millis, Tally};
+
+    fn shown_terms(text: &str) -> (HashSet<String>, Forms) {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let mut forms = Forms::new();
+        let keys = terms(&stemmer, text, &mut forms);
+        let shown = keys.iter().map(|k| shown_form(&forms, k)).collect();
+        (shown, forms)
+    }
 
     #[test]
     fn words_drop_stop_words_and_break_phrases() {
         let w: Vec<Option<String>> = words("The car parking is awful. Staff's parking, too!");
         let kept: Vec<&str> = w.iter().flatten().map(String::as_str).collect();
         assert_eq!(kept, ["car", "parking", "awful", "staff", "parking"]);
-        let t = terms("Car parking is awful. Staff parking!");
-        assert!(t.contains("car parking"));
-        assert!(t.contains("staff parking"));
+        let (t, _) = shown_terms("Car parking is awful. Staff parking!");
+        assert!(t.contains("car parking"), "{t:?}");
+        assert!(t.contains("staff parking"), "{t:?}");
         assert!(!t.contains("parking awful"), "a stop word breaks a phrase");
         assert!(!t.contains("awful staff"), "a full stop breaks a phrase");
+    }
+
+    #[test]
+    fn forms_of_a_word_meet_at_one_stem() {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let s = |w: &str| stem(&stemmer, w);
+        assert_eq!(s("staff"), s("staffing"));
+        assert_eq!(s("staff"), s("staffed"));
+        assert_eq!(s("staff"), s("staffs"));
+        assert_eq!(s("rota"), s("rotas"));
+        assert_eq!(s("parking"), s("park"));
+        assert_ne!(s("staff"), s("stuff"));
+        assert_ne!(s("rota"), s("rotation"), "Snowball keeps these apart");
+    }
+
+    fn comment(item: Uuid, body: &str, seq: i64) -> Comment {
+        Comment {
+            id: Uuid::new_v4(),
+            item_id: item,
+            parent_id: None,
+            handle: "Amber Heron".into(),
+            body: body.into(),
+            status: CommentStatus::Visible,
+            pinned: false,
+            hidden_reason: None,
+            up: 0,
+            up_version: 0,
+            flags: 0,
+            seq,
+            created_at: Millis(0),
+        }
+    }
+
+    fn pledge(title: &str, position: i64) -> Item {
+        Item {
+            id: Uuid::new_v4(),
+            conversation_id: Uuid::nil(),
+            kind: ItemKind::Pledge,
+            title: title.into(),
+            body: String::new(),
+            status: crate::domain::ItemStatus::Visible,
+            position,
+            handle: None,
+            tally: Tally::default(),
+            comments: 0,
+            created_at: Millis(0),
+        }
+    }
+
+    /// "rota" and "rotas", "staff" and "staffing": one theme each, shown as
+    /// the form most used, counting every comment that used any form.
+    #[test]
+    fn themes_group_forms_by_stem_and_show_the_most_used() {
+        let rotas = pledge("Flexible rotas", 0);
+        let pay = pledge("Fair pay", 1);
+        let on_rotas = [
+            "Rotas are published too late.",
+            "The rota changes every week.",
+            "Rotas should be set a month ahead.",
+            "Staffing is thin at weekends.",
+            "More staff on nights, please.",
+        ];
+        let on_pay = ["Pay has not kept up.", "Pay rises every year, please."];
+        let comments: Vec<Comment> = on_rotas
+            .iter()
+            .map(|b| (rotas.id, b))
+            .chain(on_pay.iter().map(|b| (pay.id, b)))
+            .enumerate()
+            .map(|(n, (item, body))| comment(item, body, n as i64))
+            .collect();
+        let mut visible: HashMap<Uuid, Vec<&Comment>> = HashMap::new();
+        for c in &comments {
+            visible.entry(c.item_id).or_default().push(c);
+        }
+        let themes = build("talk", &[&rotas, &pay], &visible);
+        let terms: Vec<(&str, usize)> = themes[0]
+            .terms
+            .iter()
+            .map(|t| (t.term.as_str(), t.comments))
+            .collect();
+        assert!(
+            terms.contains(&("rotas", 3)),
+            "three comments say rota or rotas, two of them \"rotas\": {terms:?}"
+        );
+        assert!(
+            terms.contains(&("staff", 2)) || terms.contains(&("staffing", 2)),
+            "staff and staffing are one theme: {terms:?}"
+        );
+        assert!(!terms.iter().any(|(t, _)| *t == "rota"), "{terms:?}");
+        let rota = themes[0].terms.iter().find(|t| t.term == "rotas").unwrap();
+        assert_eq!(rota.examples.len(), 3, "every form's comments are examples");
     }
 }

@@ -359,8 +359,9 @@ async fn report_scenario(app: TestApp) {
         .collect();
     assert_eq!(by_engagement[0], pledges[0]);
 
-    // ---- Groups: the group of 4 (Local Authority) and of 2 (VCFSE) are
-    // pooled; the group of 5 (Primary Care) is shown.
+    // ---- Groups (organisers, live): the group of 4 (Local Authority) and
+    // of 2 (VCFSE) are not shown, and there is no "other groups" row: their
+    // 6 voters are the tally minus the groups shown, which is enough.
     let groups = report["groups"].as_array().unwrap();
     let org = groups
         .iter()
@@ -372,20 +373,20 @@ async fn report_scenario(app: TestApp) {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        ["Primary Care", "Hospital trust", "Other groups (combined)"]
-    );
+    assert_eq!(names, ["Primary Care", "Hospital trust"]);
     assert_eq!(org["suppressed_groups"], 2);
     let pc = &org["groups"][0];
     assert_eq!(pc["participants"], 5);
     assert_eq!(pc["items"][0]["strong"], 5);
     assert_eq!(pc["items"][0]["wrong"], 0);
-    let combined = &org["groups"][2];
-    assert_eq!(combined["participants"], 6);
-    assert_eq!(combined["combined"], true);
-    assert_eq!(combined["items"][0]["strong"], 3);
-    assert_eq!(combined["items"][0]["wrong"], 3);
+    let ht = &org["groups"][1];
+    assert_eq!(ht["items"][0]["strong"], 4);
+    assert_eq!(ht["items"][0]["wrong"], 2);
+    // Pledge 1: only Primary Care's 5 voted; Hospital trust's cell (no
+    // voters) is withheld, not shown as zero.
+    assert_eq!(pc["items"][1]["voters"], 5);
+    assert_eq!(ht["items"][1]["suppressed"], true);
+    assert!(ht["items"][1]["voters"].is_null());
     let role = groups.iter().find(|b| b["question"] == "role").unwrap();
     let role_sizes: BTreeMap<&str, i64> = role["groups"]
         .as_array()
@@ -407,7 +408,7 @@ async fn report_scenario(app: TestApp) {
     assert!(report["suppression"]["note"]
         .as_str()
         .unwrap()
-        .contains("fewer than 5"));
+        .contains("at least 5 of its members voted"));
     let whole = report.to_string();
     assert!(
         !whole.contains("Local Authority") && !whole.contains("VCFSE"),
@@ -502,6 +503,11 @@ async fn report_scenario(app: TestApp) {
         3 + 1
     );
     assert_eq!(public["items"][0]["strong"], report["items"][0]["strong"]);
+    // While the conversation runs the public sees no group figures (they
+    // could be compared over time), nor a "groups differ most".
+    assert_eq!(public["groups"], json!([]));
+    assert_eq!(public["suppression"]["withheld_until_close"], true);
+    assert!(public["items"][0]["divisiveness"]["group_gap"].is_null());
 
     // ---- Exports: exact rows and columns, nothing identifying.
     let participant_ids: Vec<&str> = people.iter().map(|(_, id)| id.as_str()).collect();
@@ -553,8 +559,13 @@ async fn report_scenario(app: TestApp) {
     forbidden(&groups_csv, "groups.csv");
     let rows = parse_csv(&groups_csv);
     assert_eq!(rows[0], chorus::report::export::GROUP_COLUMNS);
-    // (3 organisation rows + 2 role rows) x 3 pledges.
-    assert_eq!(rows.len(), 1 + 5 * 3);
+    // (2 organisation rows + 2 role rows) x 3 pledges.
+    assert_eq!(rows.len(), 1 + 4 * 3);
+    let withheld = rows
+        .iter()
+        .find(|r| r[1] == "Hospital trust" && r[3] == pledges[1])
+        .unwrap();
+    assert_eq!(withheld[5..11], ["", "", "", "", "", ""], "withheld: empty");
     let pc_row = rows
         .iter()
         .find(|r| r[1] == "Primary Care" && r[3] == pledges[0])
@@ -610,20 +621,25 @@ async fn report_scenario(app: TestApp) {
     let (status, closed) = visitor.get(&format!("{api}/report")).await;
     assert_eq!(status, StatusCode::OK, "{closed}");
     assert_eq!(closed["conversation"]["is_final"], true);
+    // Closed: the public sees the same protected breakdowns as organisers.
+    assert_eq!(closed["suppression"]["withheld_until_close"], false);
+    assert_eq!(closed["groups"], report["groups"]);
     let (status, _) = visitor.get("/api/conversations/no-such-talk/report").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     app.stop().await;
 }
 
-/// The groups of exactly 4 and 5 on their own: 4 is pooled, 5 shown.
+/// The groups of exactly 4 and 5 voters on their own: 4 is withheld, 5
+/// shown, unless showing it would leave fewer than 5 voters unaccounted.
 #[tokio::test]
 async fn a_group_of_four_is_suppressed_and_a_group_of_five_is_not() {
     let app = spawn_app().await;
     let admin = app.staff(Role::Admin).await;
     let (slug, pledges) = app.conversation(&admin, json!({}), 1).await;
-    // Primary Care 5, Local Authority 4, Hospital trust 6: the 4 is pooled
-    // with the next smallest (the 5), since 4 alone would be too few.
-    // Add a Children's trust of 1: the pool of 4 + 1 is enough on its own.
+    // Primary Care 5, Local Authority 4, Hospital trust 6: the 4 is withheld
+    // and so is the next smallest (the 5), since the tally minus the rest
+    // would give the 4 away. Add a Children's trust of 1: 4 + 1 left out
+    // are enough on their own.
     let layout = [
         ("Primary Care", 5),
         ("Local Authority", 4),
@@ -652,11 +668,8 @@ async fn a_group_of_four_is_suppressed_and_a_group_of_five_is_not() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        ["Primary Care", "Hospital trust", "Other groups (combined)"]
-    );
-    assert_eq!(org["groups"][2]["participants"], 5);
+    assert_eq!(names, ["Primary Care", "Hospital trust"]);
+    assert_eq!(org["suppressed_groups"], 2);
 
     // Without the group of one, the 4 alone must take the 5 with it.
     let (slug, pledges) = app.conversation(&admin, json!({}), 1).await;
@@ -682,13 +695,10 @@ async fn a_group_of_four_is_suppressed_and_a_group_of_five_is_not() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        ["Hospital trust", "Other groups (combined)"],
-        "otherwise 4 = combined − 5"
-    );
-    assert_eq!(org["groups"][1]["participants"], 9);
-    assert!(!report.to_string().contains("Local Authority"));
+    assert_eq!(names, ["Hospital trust"], "otherwise 4 = tally − 5 − 6");
+    assert_eq!(org["suppressed_groups"], 2);
+    let whole = report.to_string();
+    assert!(!whole.contains("Local Authority") && !whole.contains("Primary Care"));
     app.stop().await;
 }
 

@@ -39,11 +39,13 @@ before(async () => {
     await admin.ok('POST', `/api/conversations/${SLUG}/items`, { id, title, body: 'A pledge.', position: n });
     pledgeIds.push(id);
   }
-  // 6 Primary Care staff, 5 Hospital trust volunteers, 3 Local Authority staff.
+  // 6 Primary Care staff, 5 Hospital trust volunteers, 3 Local Authority
+  // volunteers: by organisation only Primary Care can be shown (Hospital
+  // trust is withheld too, or Local Authority's 3 would be the rest).
   const people = [];
   for (let i = 0; i < 6; i++) people.push(await participant('Primary Care', 'staff'));
   for (let i = 0; i < 5; i++) people.push(await participant('Hospital trust', 'volunteer'));
-  for (let i = 0; i < 3; i++) people.push(await participant('Local Authority', 'staff'));
+  for (let i = 0; i < 3; i++) people.push(await participant('Local Authority', 'volunteer'));
   for (const [n, p] of people.entries()) {
     await p.ok('PUT', `/api/conversations/${SLUG}/items/${pledgeIds[0]}/vote`, { request_id: randomUUID(), choice: n % 4 === 3 ? 'wrong' : 'strong' });
     await p.ok('PUT', `/api/conversations/${SLUG}/items/${pledgeIds[1]}/vote`, { request_id: randomUUID(), choice: n % 2 ? 'wrong' : 'strong' });
@@ -89,7 +91,7 @@ async function openReport(cookie, options = {}) {
   return { context, page, problems };
 }
 
-async function checkRendered(page) {
+async function checkRendered(page, organisers) {
   assert.equal(await page.getAttribute('body', 'data-state'), 'ready');
   assert.equal(await page.locator('#items tbody tr').count(), PLEDGES.length, 'a row per pledge');
   // The chart image loaded and has a real size.
@@ -98,12 +100,20 @@ async function checkRendered(page) {
   assert.match(await page.locator('#chart-caption').textContent(), /deadline was extended/);
   assert.equal(await page.locator('#comparison-table tbody tr').count(), 3);
   assert.ok(await page.locator('#days tbody tr').count() >= 1);
-  // Groups: Local Authority (3 people) is never named; the others are.
+  // Groups: organisers see them live, without Local Authority (3 voters)
+  // or Hospital trust (withheld so that Local Authority is not the rest);
+  // the public sees none until the conversation closes.
   const groups = await page.locator('#groups').textContent();
-  assert.match(groups, /Primary Care/);
-  assert.match(groups, /Other groups \(combined\)/);
+  if (organisers) {
+    assert.match(groups, /Primary Care/);
+    assert.match(groups, /volunteer/);
+    assert.doesNotMatch(groups, /Hospital trust|Other groups/);
+    assert.match(await page.locator('#suppression').textContent(), /at least 5 of its members voted/);
+  } else {
+    assert.doesNotMatch(groups, /Primary Care|volunteer/);
+    assert.match(await page.locator('#suppression').textContent(), /published when the conversation closes/);
+  }
   assert.doesNotMatch(await page.locator('main').textContent(), /Local Authority/);
-  assert.match(await page.locator('#suppression').textContent(), /fewer than 5/);
   assert.match(await page.locator('#themes').textContent(), /training|parking/);
   const row = page.locator('#items tbody tr', { hasText: PLEDGES[0] });
   assert.match(await row.textContent(), /\d+\.\d%\s*\(\d+\.\d%–\d+\.\d%\)/, 'support with its interval');
@@ -111,7 +121,7 @@ async function checkRendered(page) {
 
 test('organisers see the full report; it passes axe and keeps the CSP', { timeout: 90000 }, async () => {
   const { context, page, problems } = await openReport(admin.cookie);
-  await checkRendered(page);
+  await checkRendered(page, true);
   assert.match(await page.locator('#view-note').textContent(), /Organisers/);
   assert.match(await page.locator('#totals').textContent(), /Hidden by moderators/);
   const head = await page.locator('#items thead').textContent();
@@ -130,7 +140,7 @@ test('organisers see the full report; it passes axe and keeps the CSP', { timeou
 test('participants see the results without hidden comments; axe passes', { timeout: 90000 }, async () => {
   const someone = await participant('Primary Care', 'staff');
   const { context, page, problems } = await openReport(someone.cookie);
-  await checkRendered(page);
+  await checkRendered(page, false);
   assert.equal(await page.locator('#view-note').isVisible(), false);
   assert.doesNotMatch(await page.locator('main').textContent(), /hidden remark|Hidden by moderators/);
   assert.doesNotMatch(await page.locator('#items thead').textContent(), /Hidden/);
