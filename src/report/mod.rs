@@ -72,8 +72,11 @@ pub struct Report {
     pub suppression: Suppression,
     pub timeline: Timeline,
     pub themes: Vec<ItemThemes>,
-    /// Opinion groups, common ground and divisive items.
-    pub opinion: opinion::Opinion,
+    /// Opinion groups, common ground and divisive items. The public sees
+    /// them once the conversation has closed (the final analysis, like the
+    /// profile breakdowns: live figures compared over time give people
+    /// away); organisers see them live. `None` until then.
+    pub opinion: Option<opinion::Opinion>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -377,7 +380,8 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
         suppression: breakdowns.suppression,
         timeline: timeline::build(data, &shown_ids, options),
         themes: themes::build(slug, &shown, &visible_by_item),
-        opinion: opinion::present(data, &analysis, &analysis_settings),
+        opinion: (!public || state == ConversationState::Closed)
+            .then(|| opinion::present(data, &analysis, &analysis_settings)),
     }
 }
 

@@ -237,11 +237,17 @@ pub fn present(data: &ReportData, analysis: &Analysis, settings: &analysis::Sett
 }
 
 /// Each item's visible comments that bridge the groups, best first (up to
-/// `n` per item); empty with no clear groups.
+/// `n` per item): scored, and up-voted by someone in every group shown (a
+/// comment one group never agreed with bridges nothing, whatever its
+/// score). Empty with no clear groups.
 pub fn bridging_by_item(analysis: &Analysis, n: usize) -> HashMap<Uuid, Vec<Uuid>> {
     let mut by_item: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     // `bridging` is sorted best first already.
-    for b in analysis.bridging.iter().filter(|b| b.score.is_some()) {
+    let bridges = analysis
+        .bridging
+        .iter()
+        .filter(|b| b.score.is_some() && b.by_group.iter().all(|&n| n > 0));
+    for b in bridges {
         let list = by_item.entry(b.item).or_default();
         if list.len() < n {
             list.push(b.comment);

@@ -71,6 +71,16 @@ async fn up_vote(client: &Client, slug: &str, comment: &str) {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+async fn close(admin: &Client, slug: &str) {
+    let (status, body) = admin
+        .patch(
+            &format!("/api/conversations/{slug}"),
+            json!({"closes_at": "now"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "close: {body}");
+}
+
 async fn planted_camps(app: TestApp) {
     let admin = app.staff(Role::Admin).await;
     let facilitator = app.staff(Role::Facilitator).await;
@@ -111,9 +121,16 @@ async fn planted_camps(app: TestApp) {
         up_vote(client, &slug, &partisan).await;
     }
 
-    // The public report (results are visible by default).
+    // While the conversation runs, the public results carry no opinion
+    // groups (live figures compared over time give people away) ...
     let anonymous = app.client();
-    let (status, report) = anonymous.get(&format!("{api}/report")).await;
+    let (status, public) = anonymous.get(&format!("{api}/report")).await;
+    assert_eq!(status, StatusCode::OK, "{public}");
+    assert_eq!(public["opinion"], Value::Null, "{}", public["opinion"]);
+    let (status, _) = anonymous.get(&format!("{api}/report/opinion.svg")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // ... and the organisers' report does.
+    let (status, report) = admin.get(&format!("{api}/report")).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let opinion = &report["opinion"];
     assert_eq!(opinion["clear"], true, "{opinion}");
@@ -164,7 +181,7 @@ async fn planted_camps(app: TestApp) {
         .unwrap()
         .unwrap();
     let data = app.store.report_data(conversation.id).await.unwrap();
-    let (_, map) = anonymous.get(&format!("{api}/report/opinion.svg")).await;
+    let (_, map) = admin.get(&format!("{api}/report/opinion.svg")).await;
     let map = map.as_str().expect("an SVG").to_string();
     assert!(map.starts_with("<svg"), "{map}");
     assert_eq!(map.matches("<circle").count(), 3 * PER_CAMP + 3);
@@ -196,7 +213,7 @@ async fn planted_camps(app: TestApp) {
     let (status, problem) = reader
         .get(&format!("{api}/items/{}/comments?sort=loudest", pledges[0]))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(problem.to_string().contains("sort"), "{problem}");
 
     // The desk's live view: facilitators only.
@@ -223,6 +240,15 @@ async fn planted_camps(app: TestApp) {
     let (_, live) = facilitator.get(&format!("{api}/opinion")).await;
     assert_eq!(live["placed"], 3 * PER_CAMP + 1, "recomputed: {live}");
 
+    // Once closed, everyone may read the final analysis.
+    close(&admin, &slug).await;
+    let (status, public) = anonymous.get(&format!("{api}/report")).await;
+    assert_eq!(status, StatusCode::OK, "{public}");
+    assert_eq!(public["opinion"]["clear"], true, "{}", public["opinion"]);
+    assert_eq!(public["opinion"]["placed"], 3 * PER_CAMP + 1);
+    let (status, _) = anonymous.get(&format!("{api}/report/opinion.svg")).await;
+    assert_eq!(status, StatusCode::OK);
+
     app.stop().await;
 }
 
@@ -243,6 +269,7 @@ async fn random_votes(app: TestApp) {
             vote(&client, &slug, pledge, coin()).await;
         }
     }
+    close(&admin, &slug).await;
     let (status, report) = app
         .client()
         .get(&format!("/api/conversations/{slug}/report"))

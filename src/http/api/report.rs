@@ -162,9 +162,12 @@ async fn opinion_map(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let (_, report) = load(&state, &caller, &slug).await?;
+    let opinion = report.opinion.ok_or_else(|| {
+        ApiError::Forbidden("the opinion groups are published when the conversation closes".into())
+    })?;
     svg(report::opinion_map::map_svg(
         &report.conversation.title,
-        &report.opinion,
+        &opinion,
     ))
 }
 
