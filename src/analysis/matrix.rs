@@ -131,3 +131,35 @@ pub(crate) fn project(matrix: &VoteMatrix, placed: &[usize]) -> Option<Array2<f6
     }
     points.iter().all(|v| v.is_finite()).then_some(points)
 }
+
+impl VoteMatrix {
+    /// The same votes with each item's column shuffled among the placed
+    /// (missing votes included): every item keeps its own split and how
+    /// many voted on it, but who voted what together is random. The null
+    /// model the grouping is compared with (see `grouping`).
+    pub fn shuffled(&self, placed: &[usize], rng: &mut impl rand::Rng) -> VoteMatrix {
+        use rand::seq::SliceRandom;
+        let n_items = self.items.len();
+        let mut columns: Vec<Vec<Option<i8>>> = vec![vec![None; placed.len()]; n_items];
+        for (r, &p) in placed.iter().enumerate() {
+            for &(item, vote) in &self.rows[p] {
+                columns[item][r] = Some(vote);
+            }
+        }
+        for column in &mut columns {
+            column.shuffle(rng);
+        }
+        let rows = (0..placed.len())
+            .map(|r| {
+                (0..n_items)
+                    .filter_map(|item| columns[item][r].map(|vote| (item, vote)))
+                    .collect()
+            })
+            .collect();
+        VoteMatrix {
+            items: self.items.clone(),
+            participants: placed.iter().map(|&p| self.participants[p]).collect(),
+            rows,
+        }
+    }
+}
