@@ -1,8 +1,8 @@
 //! Opinion groups, common ground and the comments that bridge them
 //! (issue 14), modelled on Pol.is and Community Notes. Pure: plain inputs
 //! in ([`Ballots`], [`Settings`]), a serialisable [`Analysis`] out; no
-//! database, no async, no clock. docs/analysis-method.md explains each
-//! figure for organisers, with its limits.
+//! database, no async, no clock. docs/report.md ("Opinion groups")
+//! explains each figure for organisers, with its limits.
 //!
 //! The method, in the order [`analyse`] runs it:
 //!
@@ -14,7 +14,8 @@
 //!    sqrt(items / items they voted on), as Pol.is does.
 //! 3. [`groups`]: k-means (linfa, seeded k-means++, ten restarts) for
 //!    k = 2..=5, k chosen by the mean silhouette. Below
-//!    [`CLEAR_SILHOUETTE`], or with fewer than 2 × `min_group_size`
+//!    [`CLEAR_SILHOUETTE`], below the same votes shuffled between people
+//!    plus [`NULL_MARGIN`], or with fewer than 2 × `min_group_size`
 //!    placed, the answer is "no clear groups". Groups smaller than
 //!    `min_group_size` are never shown and count in no per-group figure;
 //!    fewer than two groups left is "no clear groups" too. Each group shown
