@@ -274,10 +274,12 @@ pub fn analyse(ballots: &Ballots, settings: &Settings) -> Analysis {
     analyse_with_membership(ballots, settings).0
 }
 
-/// [`analyse`], also returning each voter's shown group: for the tests
-/// alone, which must compare found groups with planted ones. Never let
-/// this reach an answer.
-pub(crate) fn analyse_with_membership(
+/// [`analyse`], also returning each voter's shown group: for tests alone
+/// (here and over the API), which must compare found groups with planted
+/// ones. No handler calls it, and none may: an individual's group is
+/// never shown to anyone.
+#[doc(hidden)]
+pub fn analyse_with_membership(
     ballots: &Ballots,
     settings: &Settings,
 ) -> (Analysis, Vec<(Uuid, Option<usize>)>) {

@@ -2,6 +2,8 @@
 //! analysis's tests and `examples/analysis_speed.rs`. Not real data: each
 //! camp votes each item strong with a fixed probability, independently.
 
+use std::collections::HashMap;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -129,4 +131,25 @@ pub fn add_comments(
         }
     }
     planted.ballots.comments = list;
+}
+
+/// The adjusted Rand index of two labellings of the same people: 1 when
+/// they group everyone alike (whatever the labels), about 0 for unrelated
+/// groupings. How the tests compare found groups with planted camps.
+pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
+    let choose2 = |n: usize| (n * n.saturating_sub(1) / 2) as f64;
+    let mut table: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut rows: HashMap<usize, usize> = HashMap::new();
+    let mut cols: HashMap<usize, usize> = HashMap::new();
+    for (&x, &y) in a.iter().zip(b) {
+        *table.entry((x, y)).or_default() += 1;
+        *rows.entry(x).or_default() += 1;
+        *cols.entry(y).or_default() += 1;
+    }
+    let index: f64 = table.values().map(|&n| choose2(n)).sum();
+    let sum_rows: f64 = rows.values().map(|&n| choose2(n)).sum();
+    let sum_cols: f64 = cols.values().map(|&n| choose2(n)).sum();
+    let expected = sum_rows * sum_cols / choose2(a.len());
+    let max = (sum_rows + sum_cols) / 2.0;
+    (index - expected) / (max - expected)
 }

@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use uuid::Uuid;
 
+use super::synthetic::adjusted_rand_index;
 use super::synthetic::{self, Camp, Planted};
 use super::*;
 
@@ -50,24 +51,6 @@ fn settings() -> Settings {
 /// The adjusted Rand index between two labellings of the same people:
 /// 1 for identical partitions (whatever the label names), about 0 for
 /// chance agreement.
-fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
-    let choose2 = |n: usize| (n * n.saturating_sub(1) / 2) as f64;
-    let mut table: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut rows: HashMap<usize, usize> = HashMap::new();
-    let mut cols: HashMap<usize, usize> = HashMap::new();
-    for (&x, &y) in a.iter().zip(b) {
-        *table.entry((x, y)).or_default() += 1;
-        *rows.entry(x).or_default() += 1;
-        *cols.entry(y).or_default() += 1;
-    }
-    let index: f64 = table.values().map(|&n| choose2(n)).sum();
-    let sum_rows: f64 = rows.values().map(|&n| choose2(n)).sum();
-    let sum_cols: f64 = cols.values().map(|&n| choose2(n)).sum();
-    let expected = sum_rows * sum_cols / choose2(a.len());
-    let max = (sum_rows + sum_cols) / 2.0;
-    (index - expected) / (max - expected)
-}
-
 /// Found group vs planted camp for everyone placed in a shown group.
 fn agreement(planted: &Planted, membership: &[(Uuid, Option<usize>)]) -> f64 {
     let camp: HashMap<Uuid, usize> = planted.camp_of.iter().copied().collect();

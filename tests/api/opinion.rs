@@ -6,9 +6,14 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
+use chorus::analysis::{self, synthetic::adjusted_rand_index};
 use chorus::domain::Role;
+use chorus::report::opinion;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::helpers::{spawn_app_with, Backend, Client, TestApp};
 
@@ -88,9 +93,14 @@ async fn planted_camps(app: TestApp) {
     let api = format!("/api/conversations/{slug}");
 
     let mut camps: Vec<Vec<Client>> = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut camp_of: HashMap<Uuid, usize> = HashMap::new();
     for n in 0..PER_CAMP {
         for (camp, pattern) in CAMPS.iter().enumerate() {
-            let client = app.participant(&slug).await;
+            let client = app.client();
+            let (status, body) = client.post(&format!("{api}/participants"), json!({})).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let id = body["participant"]["id"].as_str().unwrap().parse().unwrap();
+            camp_of.insert(id, camp);
             vote(&client, &slug, &pledges[0], true).await;
             for (j, strong) in pattern.iter().enumerate() {
                 // About one vote in seven goes against the camp, except on
@@ -181,6 +191,18 @@ async fn planted_camps(app: TestApp) {
         .unwrap()
         .unwrap();
     let data = app.store.report_data(conversation.id).await.unwrap();
+    // The groups found are the planted camps: what the report computed,
+    // with each person's group, which no answer carries (the store read is
+    // the report's own).
+    let (_, membership) =
+        analysis::analyse_with_membership(&opinion::ballots(&data), &opinion::settings(5, 4));
+    let (found, planted): (Vec<usize>, Vec<usize>) = membership
+        .iter()
+        .filter_map(|(id, group)| group.map(|g| (g, camp_of[id])))
+        .unzip();
+    assert_eq!(found.len(), 3 * PER_CAMP, "everyone is in a shown group");
+    let ari = adjusted_rand_index(&found, &planted);
+    assert!(ari >= 0.9, "adjusted Rand index {ari}");
     let (_, map) = admin.get(&format!("{api}/report/opinion.svg")).await;
     let map = map.as_str().expect("an SVG").to_string();
     assert!(map.starts_with("<svg"), "{map}");
