@@ -61,6 +61,10 @@ pub struct Shared {
     pub participants: cache::Ttl<(uuid::Uuid, uuid::Uuid), crate::domain::Participant>,
     /// The latest opinion analysis per conversation (desk, comment sort).
     pub opinions: api::opinion::OpinionCache,
+    /// Turns for CPU-heavy work off the async runtime (reports and the
+    /// opinion analysis): as many as there are cores, so a crowd opening
+    /// the report queues instead of starving the hub and the writer.
+    pub heavy_work: tokio::sync::Semaphore,
 }
 
 impl Deref for AppState {

@@ -8,8 +8,9 @@
 //! (`report.opinion_refresh_secs`), and
 //! then only when a vote or an up-vote has changed since (the sum of the
 //! tally versions, which only grow, says so in one cheap read). One
-//! analysis runs at a time on a blocking thread, so a burst of readers
-//! never holds up the hub or the writer.
+//! analysis per node runs at a time, on a blocking thread and within the
+//! node's turns for heavy work (`heavy_work`), so a burst of readers never
+//! holds up the hub or the writer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,8 +54,8 @@ pub struct Latest {
 /// The latest analysis per conversation (see the module docs).
 pub struct OpinionCache {
     latest: Mutex<HashMap<Uuid, Latest>>,
-    /// One analysis at a time on this node: it is CPU work on a blocking
-    /// thread, and two at once would only slow each other down.
+    /// One recomputation at a time on this node: readers who arrive while
+    /// it runs wait for its answer instead of computing the same again.
     running: Semaphore,
 }
 
@@ -106,6 +107,11 @@ impl OpinionCache {
             }
         }
         let data = state.store.report_data(conversation.id).await?;
+        let _cpu = state
+            .heavy_work
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         let settings = opinion::settings(
             state.settings.report.min_group_size.get() as usize,
             state.settings.report.min_votes_to_place.get() as usize,

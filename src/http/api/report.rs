@@ -61,6 +61,11 @@ async fn load(
         min_votes: state.settings.report.min_votes_to_place.get() as usize,
         now,
     };
+    let _cpu = state
+        .heavy_work
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let report = report::build(&data, &options);
         (data, report)
