@@ -45,7 +45,15 @@ async function shots(page, selector, name) {
   for (const width of [360, 1440]) {
     await page.setViewportSize({ width, height: 900 });
     await page.waitForTimeout(200);
-    await page.locator(selector).screenshot({ path: join(SHOTS, `${name}-${width}.png`) });
+    const el = page.locator(selector);
+    await el.screenshot({ path: join(SHOTS, `${name}-${width}.png`) });
+    if (width > 400) continue;
+    // A long phone screenshot is also saved in screen-sized parts, to look at.
+    await el.scrollIntoViewIfNeeded();
+    const box = await page.evaluate((sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }; }, selector);
+    for (let y = 0, n = 1; y < box.height; y += 800, n++) {
+      await page.screenshot({ path: join(SHOTS, `${name}-${width}-part${n}.png`), fullPage: true, clip: { x: 0, y: box.y + y, width, height: Math.min(800, box.height - y) } });
+    }
   }
   await page.setViewportSize(size);
 }
@@ -109,7 +117,8 @@ test('organisers see the opinion groups in the report; axe passes and the CSP ho
   assert.equal(await page.locator('#opinion .op-map img').isVisible(), true);
   assert.equal(await page.locator('#opinion table.op-groups').isVisible(), true);
   await page.emulateMedia({ media: 'screen' });
-  await shots(page, '#opinion-h >> xpath=..', 'report-opinion');
+  await shots(page, 'section:has(> #opinion-h)', 'report-opinion');
+  await shots(page, `.r-top[data-id="${seed.pledges[0]}"]`, 'report-bridging');
   await assertClean(page, problems);
   await context.close();
 
@@ -265,7 +274,7 @@ test('no clear groups is said plainly, with common ground still shown', { timeou
   assert.match(await view.locator('.op-unclear').textContent(), /No clear groups\. Too few people are placed to look for groups: 6 so far, and it takes at least 10/);
   assert.equal(await view.locator('img').count(), 0, 'no map without groups');
   assert.match(await view.locator('h3:text("Common ground") + p + ol li').first().textContent(), new RegExp(PLEDGES[0]));
-  await shots(page, '#opinion-h >> xpath=..', 'report-unclear');
+  await shots(page, 'section:has(> #opinion-h)', 'report-unclear');
   await axe(page, 'report with no clear groups');
   void problems;
   await context.close();
