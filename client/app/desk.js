@@ -12,6 +12,7 @@ import { h, byId, Announcer } from './dom.js';
 import { fmt } from './tally.js';
 import { ago, when } from './time.js';
 import { ensureStaff } from './staff.js';
+import { opinionPanel } from './desk-opinion.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/desk\//, '').replace(/\/.*$/, ''));
 const API = conv(slug);
@@ -611,6 +612,7 @@ async function main() {
   myName = user.name;
   byId('who').textContent = 'Logged in as ' + user.name;
   byId('desk').hidden = false;
+  opinionPanel(API, () => (C ? C.title : slug), say);
   let seq;
   try {
     seq = await snapshotAndComments();

@@ -12,6 +12,7 @@ import { h, byId, Announcer, uid } from './dom.js';
 import { TallyBook, TallyBar, fmt } from './tally.js';
 import { Countdown, stateOf, ago } from './time.js';
 import { bindDraft, readDraft, writeDraft, draftKeys } from './drafts.js';
+import { CommentSort } from './csort.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/c\//, '').replace(/\/.*$/, ''));
 byId('results-link').setAttribute('href', '/report/' + encodeURIComponent(slug));
@@ -224,7 +225,8 @@ class ItemView {
     this.list = h('ol', { className: 'clist' });
     this.empty = h('p', { className: 'empty', text: 'No comments yet. Be the first.' });
     this.form = commentForm(it.id, null, 'Your comment', 'Post comment');
-    this.panel = h('div', { className: 'comments', attrs: { id: panelId, hidden: true } }, [this.list, this.empty, this.form.el]);
+    this.sort = new CommentSort(API + '/items/' + seg(it.id) + '/comments', this.list, (t, bad) => { if (bad) this.say(t, true); else say.say(t); });
+    this.panel = h('div', { className: 'comments', attrs: { id: panelId, hidden: true } }, [this.sort.el, this.list, this.empty, this.form.el]);
     this.el = h('li', { className: 'item', attrs: { 'data-id': it.id, 'aria-labelledby': hid } }, [
       this.title, this.by, this.body, this.bar.el,
       h('div', { className: 'votes', attrs: { role: 'group', 'aria-labelledby': hid } }, [this.strongB, this.wrongB, this.mine]),
@@ -309,6 +311,7 @@ class ItemView {
       // Our own comments still waiting in the outbox.
       for (const a of queue.pending()) if (a.kind === 'comment' && a.meta.item === this.id) showQueuedComment(a);
       this.renderCount();
+      if (this.sort.across) this.sort.arrange();
     } catch (e) {
       this.say(e instanceof ApiError && e.network ? 'Comments could not be loaded: you seem to be offline.' : 'Comments could not be loaded. Please try again.', true);
     } finally {

@@ -5,6 +5,7 @@
 
 import { get, conv, ApiError } from './api.js';
 import { h, byId } from './dom.js';
+import { opinionView } from './opinion.js';
 
 const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
 const API = conv(slug);
@@ -83,11 +84,29 @@ function renderItems(r) {
   byId('by-engagement').replaceChildren(...ranked(r.rankings.by_engagement, num));
   if (!r.rankings.by_support.length) byId('by-support').replaceChildren(h('li', { text: 'No votes yet.' }));
 
-  const top = r.items.filter((i) => i.top_comments.length);
-  byId('top-comments').replaceChildren(...(top.length ? top.map((i) => h('div', { className: 'r-top' }, [
+  const ups = (c) => c.up + ' up-vote' + (c.up === 1 ? '' : 's');
+  const top = r.items.filter((i) => i.top_comments.length || (i.bridging_comments || []).length);
+  byId('top-comments').replaceChildren(...(top.length ? top.map((i) => h('div', { className: 'r-top', attrs: { 'data-id': i.id } }, [
     h('h4', { text: i.title }),
-    h('ol', { className: 'r-quotes' }, i.top_comments.map((c) => quote(c, c.up + ' up-vote' + (c.up === 1 ? '' : 's')))),
+    i.top_comments.length ? h('ol', { className: 'r-quotes' }, i.top_comments.map((c) => quote(c, ups(c)))) : null,
+    // Up-voted in every opinion group (docs/analysis-method.md, bridging).
+    (i.bridging_comments || []).length ? h('div', { className: 'r-bridging' }, [
+      h('h5', { text: 'Agreed across groups' }),
+      h('ol', { className: 'r-quotes' }, i.bridging_comments.map((c) => quote(c, ups(c) + ', from every opinion group'))),
+    ]) : null,
   ])) : [h('p', { className: 'r-help', text: 'No comment has been up-voted yet.' })]));
+}
+
+function renderOpinion(r) {
+  byId('opinion-help').textContent = 'People placed by how they voted, not by who they are: people who voted alike form a group. ' +
+    'Nobody’s group is given out, only counts and shares, and no group of fewer than ' + r.suppression.min_group_size + ' people is shown. ' +
+    '“Agreed across groups” under each pledge’s comments marks comments up-voted in every group.';
+  const o = r.opinion;
+  if (!o) {
+    byId('opinion').replaceChildren(h('p', { className: 'r-note', text: 'The opinion groups are published when the conversation closes.' }));
+    return;
+  }
+  byId('opinion').replaceChildren(opinionView(o, { map: API + '/report/opinion.svg', prefix: 'opinion', title: r.conversation.title, minGroup: r.suppression.min_group_size }));
 }
 
 /** A quoted comment: its text, handle, a detail and a link to it in context. */
@@ -230,6 +249,7 @@ function render(r) {
   renderTotals(r);
   renderItems(r);
   renderGroups(r);
+  renderOpinion(r);
   renderTimeline(r);
   renderThemes(r);
   renderDownloads();
