@@ -17,7 +17,7 @@ pub const MAX_K: usize = 5;
 
 /// k-means restarts per k (k-means++ seeding each time); the run with the
 /// least spread within clusters is kept.
-const KMEANS_RUNS: usize = 10;
+pub const KMEANS_RUNS: usize = 10;
 
 /// The silhouette is computed on at most this many placed participants
 /// (a seeded sample). It compares every pair, so it grows with the square
@@ -43,7 +43,7 @@ pub(crate) struct Clustering {
 /// k-means for each k in 2..=MAX_K, keeping the k with the best mean
 /// silhouette (the smaller k on a tie). `None` when there are too few
 /// points to form two clusters.
-pub(crate) fn cluster(points: &Array2<f64>, seed: u64) -> Option<Clustering> {
+pub(crate) fn cluster(points: &Array2<f64>, seed: u64, runs: usize) -> Option<Clustering> {
     let n = points.nrows();
     let dataset = DatasetBase::from(points.clone());
     let sample = silhouette_sample(n, seed);
@@ -54,7 +54,7 @@ pub(crate) fn cluster(points: &Array2<f64>, seed: u64) -> Option<Clustering> {
         // depend on thread scheduling; k-means++ draws from our one RNG.
         let rng = Xoshiro256Plus::seed_from_u64(seed.wrapping_add(k as u64));
         let Ok(model) = KMeans::params_with_rng(k, rng)
-            .n_runs(KMEANS_RUNS)
+            .n_runs(runs)
             .init_method(KMeansInit::KMeansPlusPlus)
             .fit(&dataset)
         else {

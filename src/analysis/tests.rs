@@ -345,7 +345,11 @@ fn null_silhouettes_for_tuning() {
             let s = m.shuffled(&placed, &mut rng);
             let all: Vec<usize> = (0..s.participants.len()).collect();
             if let Some(p) = matrix::project(&s, &all) {
-                nulls.push(groups::cluster(&p, 14).unwrap().silhouette);
+                nulls.push(
+                    groups::cluster(&p, 14, groups::KMEANS_RUNS)
+                        .unwrap()
+                        .silhouette,
+                );
             }
         }
         println!("n{n} items{items} seed{seed}: real {real:.3?} nulls {nulls:.3?}");
@@ -363,7 +367,11 @@ fn null_silhouettes_for_tuning() {
             let s = m.shuffled(&placed, &mut rng);
             let all: Vec<usize> = (0..s.participants.len()).collect();
             if let Some(p) = matrix::project(&s, &all) {
-                nulls.push(groups::cluster(&p, 14).unwrap().silhouette);
+                nulls.push(
+                    groups::cluster(&p, 14, groups::KMEANS_RUNS)
+                        .unwrap()
+                        .silhouette,
+                );
             }
         }
         println!("noisy seed{seed}: real {real:.3?} nulls {nulls:.3?}");

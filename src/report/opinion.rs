@@ -41,6 +41,8 @@ pub struct Opinion {
     pub placed: usize,
     /// The votes needed to be placed.
     pub min_votes: usize,
+    /// The smallest group shown (`report.min_group_size`).
+    pub min_group_size: usize,
     /// False: "no clear groups" (see `unclear` for why).
     pub clear: bool,
     pub unclear: Option<Unclear>,
@@ -48,9 +50,10 @@ pub struct Opinion {
     pub groups: Vec<OpinionGroup>,
     /// One anonymous dot per placed participant, only when clear.
     pub points: Vec<MapPoint>,
-    /// Items most groups support (group-informed consensus, strong).
+    /// Items every group supports (group-informed consensus, strong), at
+    /// least as high as if half of each group had voted strong.
     pub common_ground: Vec<ItemFigure>,
-    /// Items most groups reject (the same, for wrong).
+    /// Items every group rejects (the same, for wrong).
     pub common_rejection: Vec<ItemFigure>,
     /// Items on which the groups disagree most; only when clear.
     pub divisive: Vec<ItemDivide>,
@@ -169,12 +172,16 @@ pub fn present(data: &ReportData, analysis: &Analysis, settings: &analysis::Sett
         consensus: value,
         voters: c.voters,
     };
+    // As high as half of every group agreeing: below that, an item is not
+    // common ground, only the least divided of what is left.
+    let bar = 0.5f64.powi(analysis.groups.len().max(1) as i32);
     let mut rejection: Vec<&ItemConsensus> = analysis.consensus.iter().collect();
     rejection.sort_by(|a, b| b.wrong.total_cmp(&a.wrong).then(a.item.cmp(&b.item)));
     Opinion {
         participants: analysis.participants,
         placed: analysis.placed,
         min_votes: settings.min_votes,
+        min_group_size: settings.min_group_size,
         clear: analysis.clear,
         unclear: analysis.unclear,
         silhouette: analysis.silhouette,
@@ -212,13 +219,13 @@ pub fn present(data: &ReportData, analysis: &Analysis, settings: &analysis::Sett
         common_ground: analysis
             .consensus
             .iter()
-            .filter(|c| c.voters >= min_group)
+            .filter(|c| c.voters >= min_group && c.strong >= bar)
             .take(LISTED)
             .map(|c| figure(c, c.strong))
             .collect(),
         common_rejection: rejection
             .into_iter()
-            .filter(|c| c.voters >= min_group)
+            .filter(|c| c.voters >= min_group && c.wrong >= bar)
             .take(LISTED)
             .map(|c| figure(c, c.wrong))
             .collect(),
