@@ -21,3 +21,4 @@ mod report_privacy;
 mod retries;
 mod shutdown;
 mod store_suite;
+mod web;
