@@ -195,6 +195,7 @@ async fn run() -> anyhow::Result<()> {
                 },
                 min_group_size: settings.report.min_group_size.get() as usize,
                 min_votes: settings.report.min_votes_to_place.get() as usize,
+                opinion: format != "csv",
                 now: chorus::domain::Millis::now(),
             };
             let report = report::build(&data, &options);

@@ -57,6 +57,11 @@ pub struct Options {
     pub min_group_size: usize,
     /// Votes needed to be placed on the opinion map (`report.min_votes_to_place`).
     pub min_votes: usize,
+    /// Whether to run the opinion analysis, the report's costliest part:
+    /// the page, the JSON and the map need it; the chart and CSV tables
+    /// do not (without it `opinion` is `None` and no item has bridging
+    /// comments).
+    pub opinion: bool,
     pub now: Millis,
 }
 
@@ -281,8 +286,13 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
 
     let breakdowns = groups::breakdowns(data, &shown, options);
     let analysis_settings = opinion::settings(options.min_group_size, options.min_votes);
-    let analysis = opinion::analyse(data, &analysis_settings);
-    let mut bridging = opinion::bridging_by_item(&analysis, 3);
+    let analysis = options
+        .opinion
+        .then(|| opinion::analyse(data, &analysis_settings));
+    let mut bridging = analysis
+        .as_ref()
+        .map(|a| opinion::bridging_by_item(a, 3))
+        .unwrap_or_default();
     let by_id: HashMap<Uuid, &Comment> = data.comments.iter().map(|(c, _)| (c.id, c)).collect();
 
     let mut items: Vec<ItemReport> = shown
@@ -380,8 +390,9 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
         suppression: breakdowns.suppression,
         timeline: timeline::build(data, &shown_ids, options),
         themes: themes::build(slug, &shown, &visible_by_item),
-        opinion: (!public || state == ConversationState::Closed)
-            .then(|| opinion::present(data, &analysis, &analysis_settings)),
+        opinion: analysis
+            .filter(|_| !public || state == ConversationState::Closed)
+            .map(|a| opinion::present(data, &a, &analysis_settings)),
     }
 }
 
@@ -563,6 +574,7 @@ mod tests {
             view,
             min_group_size: 5,
             min_votes: 4,
+            opinion: true,
             now: Millis(D0 + 4 * DAY + 12 * HOUR),
         }
     }

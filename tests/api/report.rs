@@ -843,6 +843,7 @@ async fn bench_report_for_a_large_conversation() {
                 view: View::Organisers,
                 min_group_size: 5,
                 min_votes: 4,
+                opinion: true,
                 now: Millis::now(),
             },
         );

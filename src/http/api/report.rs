@@ -35,6 +35,7 @@ async fn load(
     state: &AppState,
     caller: &Caller,
     slug: &str,
+    opinion: bool,
 ) -> Result<(ReportData, Report), ApiError> {
     let conversation = conversation(state, slug).await?;
     let now = Millis::now();
@@ -59,6 +60,7 @@ async fn load(
         view,
         min_group_size: state.settings.report.min_group_size.get() as usize,
         min_votes: state.settings.report.min_votes_to_place.get() as usize,
+        opinion,
         now,
     };
     let _cpu = state
@@ -102,7 +104,7 @@ async fn json_report(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug).await?;
+    let (_, report) = load(&state, &caller, &slug, true).await?;
     Ok(private(Json(report).into_response()))
 }
 
@@ -124,7 +126,7 @@ async fn csv(
             format!("{name:?} is not one of {}", export::Table::ALL),
         )
     })?;
-    let (data, report) = load(&state, &caller, &slug).await?;
+    let (data, report) = load(&state, &caller, &slug, false).await?;
     let body = export::csv(&data, &report, table);
     Ok(download(
         "text/csv; charset=utf-8",
@@ -138,7 +140,7 @@ async fn export_json(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (data, report) = load(&state, &caller, &slug).await?;
+    let (data, report) = load(&state, &caller, &slug, true).await?;
     let body = serde_json::to_string_pretty(&export::json(&data, &report))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(download(
@@ -153,7 +155,7 @@ async fn chart(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug).await?;
+    let (_, report) = load(&state, &caller, &slug, false).await?;
     svg(report::timeline::chart_svg(
         &report.conversation.title,
         &report.timeline,
@@ -166,7 +168,7 @@ async fn opinion_map(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug).await?;
+    let (_, report) = load(&state, &caller, &slug, true).await?;
     let opinion = report.opinion.ok_or_else(|| {
         ApiError::Forbidden("the opinion groups are published when the conversation closes".into())
     })?;
