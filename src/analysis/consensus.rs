@@ -61,6 +61,7 @@ pub(crate) fn divisive(items: &[Uuid], tallies: &[Vec<Tally>]) -> Vec<ItemDivisi
                 item,
                 spread: max - min,
                 support,
+                voters: tallies.iter().map(|g| g[i].voters()).collect(),
             }
         })
         .collect();

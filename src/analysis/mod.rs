@@ -244,6 +244,8 @@ pub struct ItemDivision {
     pub spread: f64,
     /// Per group shown (same order as `groups`): (strong + 1) / (voters + 2).
     pub support: Vec<f64>,
+    /// Per group shown: how many of it voted on the item.
+    pub voters: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,8 +9,9 @@
 //!
 //! On top of the analysis's own rule (no group smaller than
 //! `min_group_size`), a figure about one group on one item is shown only
-//! when at least `min_group_size` of the group voted on it, so no share
-//! rests on fewer people than a breakdown may show.
+//! when at least `min_group_size` of the group voted on it (representative
+//! items; divisive items need it of every group), so no share rests on
+//! fewer people than a breakdown may show.
 
 use std::collections::HashMap;
 
@@ -232,6 +233,7 @@ pub fn present(data: &ReportData, analysis: &Analysis, settings: &analysis::Sett
         divisive: analysis
             .divisive
             .iter()
+            .filter(|d| d.voters.iter().all(|&n| n >= min_group))
             .take(LISTED)
             .map(|d: &ItemDivision| ItemDivide {
                 item_id: d.item,
