@@ -323,10 +323,29 @@ fn silhouettes_for_tuning() {
     }
 }
 
+/// Silhouettes of `runs` shuffles of the votes of the placed (see
+/// `null_silhouette`), for tuning [`NULL_MARGIN`].
+fn shuffled_silhouettes(ballots: &Ballots, min_votes: usize, runs: u64) -> Vec<f64> {
+    use super::{groups, matrix};
+    let m = matrix::VoteMatrix::build(ballots);
+    let placed: Vec<usize> = (0..m.participants.len())
+        .filter(|&p| m.rows[p].len() >= min_votes)
+        .collect();
+    (0..runs)
+        .filter_map(|run| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(run + 1000);
+            let s = m.shuffled(&placed, &mut rng);
+            let all: Vec<usize> = (0..s.participants.len()).collect();
+            let points = matrix::project(&s, &all)?;
+            groups::cluster(&points, 14, groups::KMEANS_RUNS).map(|c| c.silhouette)
+        })
+        .collect()
+}
+
+/// Prints real and shuffled silhouettes for random votes and noisy camps.
 #[test]
 #[ignore]
 fn null_silhouettes_for_tuning() {
-    use super::{groups, matrix};
     for (n, items, seed) in [
         (45, 8, 1),
         (45, 8, 2),
@@ -336,44 +355,14 @@ fn null_silhouettes_for_tuning() {
         (1000, 20, 1),
     ] {
         let ballots = synthetic::random(seed, n, items, 0.0);
-        let m = matrix::VoteMatrix::build(&ballots);
-        let placed: Vec<usize> = (0..m.participants.len()).collect();
         let real = analyse(&ballots, &settings()).silhouette;
-        let mut nulls = Vec::new();
-        for run in 0..12u64 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(run + 1000);
-            let s = m.shuffled(&placed, &mut rng);
-            let all: Vec<usize> = (0..s.participants.len()).collect();
-            if let Some(p) = matrix::project(&s, &all) {
-                nulls.push(
-                    groups::cluster(&p, 14, groups::KMEANS_RUNS)
-                        .unwrap()
-                        .silhouette,
-                );
-            }
-        }
+        let nulls = shuffled_silhouettes(&ballots, 1, 12);
         println!("n{n} items{items} seed{seed}: real {real:.3?} nulls {nulls:.3?}");
     }
     for seed in 1..=3 {
         let noisy = synthetic::conversation(seed, &three_camps([120, 100, 80], 0.2), 0.3);
-        let m = matrix::VoteMatrix::build(&noisy.ballots);
-        let placed: Vec<usize> = (0..m.participants.len())
-            .filter(|&p| m.rows[p].len() >= 4)
-            .collect();
         let real = analyse(&noisy.ballots, &settings()).silhouette;
-        let mut nulls = Vec::new();
-        for run in 0..6u64 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(run + 1000);
-            let s = m.shuffled(&placed, &mut rng);
-            let all: Vec<usize> = (0..s.participants.len()).collect();
-            if let Some(p) = matrix::project(&s, &all) {
-                nulls.push(
-                    groups::cluster(&p, 14, groups::KMEANS_RUNS)
-                        .unwrap()
-                        .silhouette,
-                );
-            }
-        }
+        let nulls = shuffled_silhouettes(&noisy.ballots, 4, 6);
         println!("noisy seed{seed}: real {real:.3?} nulls {nulls:.3?}");
     }
 }

@@ -149,15 +149,25 @@ async fn votes_version(state: &AppState, conversation_id: Uuid) -> Result<i64, A
         + tallies.comments.iter().map(|(_, t)| t.version).sum::<i64>())
 }
 
+/// The latest analysis of the conversation a path names, for staff.
+async fn for_staff(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+) -> Result<(Conversation, Latest), ApiError> {
+    caller.staff()?;
+    let conversation = conversation(state, slug).await?;
+    let latest = state.opinions.get(state, &conversation).await?;
+    Ok((conversation, latest))
+}
+
 /// `GET /api/conversations/{slug}/opinion`: facilitators and admins.
 async fn live(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.staff()?;
-    let conversation = conversation(&state, &slug).await?;
-    let latest = state.opinions.get(&state, &conversation).await?;
+    let (_, latest) = for_staff(&state, &caller, &slug).await?;
     Ok(private(Json(latest.opinion.as_ref()).into_response()))
 }
 
@@ -167,8 +177,6 @@ async fn live_map(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.staff()?;
-    let conversation = conversation(&state, &slug).await?;
-    let latest = state.opinions.get(&state, &conversation).await?;
+    let (conversation, latest) = for_staff(&state, &caller, &slug).await?;
     svg(opinion_map::map_svg(&conversation.title, &latest.opinion))
 }
