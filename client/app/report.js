@@ -14,6 +14,8 @@ const API = conv(slug);
 const pct = (x) => (x == null ? '–' : (x * 100).toFixed(1) + '%');
 /** @param {number} n */
 const num = (n) => Number(n).toLocaleString('en-GB');
+/** "1 reply", "2 replies": a count with its noun in the right number. */
+const count = (n, one, many) => num(n) + ' ' + (Number(n) === 1 ? one : many);
 /** @param {string} iso */
 const when = (iso) => new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
 /** @param {string} iso */
@@ -48,11 +50,11 @@ function renderTotals(r) {
     ['People taking part', num(t.participants)],
     ['People who voted', num(t.voters)],
     ['Votes', num(t.votes) + ' (' + num(t.strong) + ' strong, ' + num(t.wrong) + ' wrong)'],
-    ['Comments', num(t.comments) + ' and ' + num(t.replies) + ' replies, by ' + num(t.commenters) + ' people'],
-    ['Pledges and ideas', num(t.pledges) + ' pledges, ' + num(t.ideas) + ' ideas'],
+    ['Comments', count(t.comments, 'comment', 'comments') + ' and ' + count(t.replies, 'reply', 'replies') + ', by ' + count(t.commenters, 'person', 'people')],
+    ['Pledges and ideas', count(t.pledges, 'pledge', 'pledges') + ', ' + count(t.ideas, 'idea', 'ideas')],
   ];
-  if (t.hidden_comments != null) rows.push(['Hidden by moderators', num(t.hidden_comments) + ' comments (not counted above)']);
-  if (t.pending_comments != null) rows.push(['Awaiting approval', num(t.pending_comments) + ' comments (not counted above)']);
+  if (t.hidden_comments != null) rows.push(['Hidden by moderators', count(t.hidden_comments, 'comment', 'comments') + ' (not counted above)']);
+  if (t.pending_comments != null) rows.push(['Awaiting approval', count(t.pending_comments, 'comment', 'comments') + ' (not counted above)']);
   byId('totals').replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
 }
 
@@ -210,7 +212,7 @@ function renderThemes(r) {
   const parts = r.themes.map((p) => {
     const body = p.terms.length
       ? h('ul', { className: 'r-terms' }, p.terms.map((t) => h('li', {}, [
-        h('p', { className: 'r-term' }, [h('strong', { text: t.term }), h('span', { text: ' — in ' + t.comments + ' of ' + p.comments + ' comments' })]),
+        h('p', { className: 'r-term' }, [h('strong', { text: t.term }), h('span', { text: ' — in ' + num(t.comments) + ' of ' + count(p.comments, 'comment', 'comments') })]),
         h('ul', { className: 'r-quotes' }, t.examples.map((c) => quote(c, c.up + ' up-vote' + (c.up === 1 ? '' : 's')))),
       ])))
       : h('p', { className: 'r-help', text: p.comments ? 'No word or phrase comes up in more than one comment yet.' : 'No comments yet.' });
