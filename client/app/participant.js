@@ -303,7 +303,11 @@ class ItemView {
       let after = 0;
       for (let guard = 0; guard < 50; guard++) {
         const r = await get(API + '/items/' + seg(this.id) + '/comments?after=' + after + '&limit=500');
-        for (const c of r.comments || []) if (!removed.has(c.id) && !comments.has(c.id)) upsertComment(c, false);
+        for (const c of r.comments || []) {
+          if (removed.has(c.id)) continue;
+          // One that arrived live while the panel was closed is known but not shown yet; its live copy is the newer.
+          if (comments.has(c.id)) { if (!cviews.has(c.id)) placeComment(comments.get(c.id), true); } else upsertComment(c, false);
+        }
         if (r.next == null) break;
         after = r.next;
       }
