@@ -365,8 +365,9 @@ function removeItem(id) {
 /**
  * A comment (or reply) form with a draft that survives reloads.
  * @param {string} item @param {string|null} parent @param {string} label @param {string} submit
+ * @param {() => void} [onPosted] called once a comment is in the outbox (a reply form closes)
  */
-function commentForm(item, parent, label, submit) {
+function commentForm(item, parent, label, submit, onPosted) {
   const fid = uid('cf');
   const field = h('textarea', { attrs: { id: fid, name: 'body', rows: 3, maxlength: 2000, required: true } });
   const count = h('span', { className: 'chars', attrs: { 'aria-hidden': 'true' } });
@@ -395,6 +396,7 @@ function commentForm(item, parent, label, submit) {
     setMsg(msg, navigator.onLine === false ? 'You are offline: your comment will be sent when you are back online.' : '', false);
     showQueuedComment(a);
     queue.add(a);
+    if (onPosted) onPosted();
   });
   return { el, field, msg };
 }
@@ -475,11 +477,24 @@ class CommentView {
   openReply() {
     if (this.data.parent_id) return null;
     if (!this.replyForm) {
-      this.replyForm = commentForm(this.data.item_id, this.data.id, 'Your reply to ' + (this.data.handle || 'this comment'), 'Post reply');
+      this.replyForm = commentForm(this.data.item_id, this.data.id, 'Your reply to ' + (this.data.handle || 'this comment'), 'Post reply', () => {
+        this.closeReply(true);
+        if (navigator.onLine === false) this.say('You are offline: your reply will be sent when you are back online.', false);
+        else say.say('Your reply was posted.');
+      });
       this.extra.append(this.replyForm.el);
       this.replyB.setAttribute('aria-expanded', 'true');
     }
     return this.replyForm;
+  }
+
+  /** @param {boolean} [focus] whether to put the focus back on Reply */
+  closeReply(focus) {
+    if (!this.replyForm) return;
+    this.replyForm.el.remove();
+    this.replyForm = null;
+    this.replyB.setAttribute('aria-expanded', 'false');
+    if (focus) this.replyB.focus();
   }
 
   openFlag() {
