@@ -135,6 +135,14 @@ function myUp(cid) {
   return v;
 }
 
+/**
+ * Whether a comment is this participant's own: shown from their outbox, or
+ * under their handle (handles are unique in a conversation). @param {any} c
+ */
+function isMine(c) {
+  return !!c.local || !!(me.participant && c.handle && c.handle === me.participant.handle);
+}
+
 /** @param {HTMLElement} el @param {string} text @param {boolean} bad */
 function setMsg(el, text, bad) {
   el.textContent = text;
@@ -417,15 +425,17 @@ class CommentView {
     this.state = h('span', { className: 'cstate' });
     this.text = h('p', { className: 'text' });
     this.upB = h('button', { className: 'up', attrs: { type: 'button', 'aria-pressed': 'false' }, on: { click: () => this.up() } });
+    this.upN = h('span', { className: 'upcount' }); // instead of Agree on your own comment
     this.replyB = h('button', { className: 'link', text: 'Reply', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => { const f = this.openReply(); if (f) f.field.focus(); } } });
     this.flagB = h('button', { className: 'link', text: 'Flag', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => this.openFlag() } });
     this.msg = h('p', { className: 'msg' });
     this.replies = h('ol', { className: 'replies' });
     this.extra = h('div', { className: 'extra' });
+    this.actions = h('div', { className: 'cactions' }, [this.upB, this.upN, c.parent_id ? null : this.replyB, this.flagB]);
     this.el = h('li', { className: 'comment', attrs: { 'data-id': c.id, id: 'comment-' + c.id } }, [
       h('p', { className: 'meta' }, [this.handle, ' ', this.time, ' ', this.state]),
       this.text,
-      h('div', { className: 'cactions' }, [this.upB, c.parent_id ? null : this.replyB, this.flagB]),
+      this.actions,
       this.msg, this.extra, this.replies,
     ]);
     /** @type {any} */ this.replyForm = null;
@@ -461,6 +471,10 @@ class CommentView {
     const n = t.up + (now === confirmed ? 0 : now ? 1 : -1);
     this.upB.textContent = 'Agree ' + fmt(Math.max(0, n));
     this.upB.setAttribute('aria-pressed', String(now));
+    const own = isMine(this.data);
+    this.upB.hidden = own;
+    this.upN.hidden = !own;
+    this.upN.textContent = own ? (n > 0 ? fmt(n) + (n === 1 ? ' person agrees' : ' people agree') : 'No agreements yet') : '';
   }
 
   /** @param {string} text @param {boolean} bad */
