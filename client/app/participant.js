@@ -13,6 +13,7 @@ import { TallyBook, TallyBar, fmt } from './tally.js';
 import { Countdown, stateOf, ago } from './time.js';
 import { bindDraft, readDraft, writeDraft, draftKeys } from './drafts.js';
 import { CommentSort } from './csort.js';
+import { SignupWait, SIGNUP_FIRST } from './signup-wait.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/c\//, '').replace(/\/.*$/, ''));
 byId('results-link').setAttribute('href', '/report/' + encodeURIComponent(slug));
@@ -31,6 +32,7 @@ const ctallies = new TallyBook();
 let me = { participant: /** @type {any} */ (null), votes: /** @type {Record<string, string|null>} */ ({}), ups: new Set() };
 let open = false;
 /** @type {Live|null} */ let live = null;
+const wait = new SignupWait();
 
 // ---------------------------------------------------------------- the outbox
 
@@ -149,19 +151,19 @@ function setMsg(el, text, bad) {
   el.classList.toggle('bad', bad);
 }
 
-/** Whether the participant may act now; otherwise explains why. @param {(t: string) => void} tell */
-function canAct(tell) {
+/** Whether the participant may act now; otherwise explains why in `el`. @param {HTMLElement} el */
+function canAct(el) {
   if (!open) {
-    tell(stateOf(C) === 'upcoming' ? 'This conversation has not opened yet.' : 'This conversation is closed: you can still read it.');
+    setMsg(el, stateOf(C) === 'upcoming' ? 'This conversation has not opened yet.' : 'This conversation is closed: you can still read it.', true);
     return false;
   }
   if (!me.participant) {
-    tell('Please sign up first: it is anonymous and takes one click.');
+    wait.note(el, SIGNUP_FIRST);
     showSignup(true);
     return false;
   }
   if (me.participant.suspended) {
-    tell('Your participation has been paused by a facilitator.');
+    setMsg(el, 'Your participation has been paused by a facilitator.', true);
     return false;
   }
   return true;
@@ -266,10 +268,12 @@ class ItemView {
       if (now === 'strong') s++; else if (now === 'wrong') w++;
     }
     this.bar.set(s, w);
-    this.strongB.setAttribute('aria-pressed', String(now === 'strong'));
-    this.wrongB.setAttribute('aria-pressed', String(now === 'wrong'));
+    const kept = me.participant ? null : wait.vote(this.id);
+    this.strongB.setAttribute('aria-pressed', String((kept || now) === 'strong'));
+    this.wrongB.setAttribute('aria-pressed', String((kept || now) === 'wrong'));
     const pending = now !== confirmed;
-    this.mine.textContent = now ? 'You voted ' + now + (pending ? ' (sending…)' : '') : pending ? 'Withdrawing your vote…' : '';
+    this.mine.textContent = kept ? 'Your ' + kept + ' vote is sent once you sign up'
+      : now ? 'You voted ' + now + (pending ? ' (sending…)' : '') : pending ? 'Withdrawing your vote…' : '';
   }
 
   renderCount() {
@@ -289,7 +293,15 @@ class ItemView {
 
   /** @param {'strong'|'wrong'} choice */
   vote(choice) {
-    if (!canAct((t) => this.say(t, true))) return;
+    if (open && !me.participant) { // kept, and sent once signed up
+      const kept = wait.vote(this.id) === choice ? null : choice;
+      wait.keepVote(this.id, kept);
+      wait.note(this.msg, SIGNUP_FIRST + (kept ? ' Your vote is kept until then.' : ''));
+      showSignup(true);
+      this.renderVote();
+      return;
+    }
+    if (!canAct(this.msg)) return;
     const next = myVote(this.id) === choice ? null : choice;
     this.say('', false);
     queue.add({ key: uuid(), kind: 'vote', method: 'PUT', path: API + '/items/' + seg(this.id) + '/vote', body: { request_id: uuid(), choice: next }, meta: { item: this.id } });
@@ -394,7 +406,7 @@ function commentForm(item, parent, label, submit, onPosted) {
   el.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = field.value;
-    if (!canAct((t) => setMsg(msg, t, true))) return;
+    if (!canAct(msg)) return;
     if (!text.trim()) { setMsg(msg, 'Please write something first.', true); field.focus(); return; }
     if (text.length > 2000) { setMsg(msg, 'Comments can be at most 2,000 characters.', true); return; }
     const a = { key: uuid(), kind: 'comment', method: 'POST', path: API + '/items/' + seg(item) + '/comments', body: { id: uuid(), body: text, parent_id: parent }, meta: { item } };
@@ -481,7 +493,8 @@ class CommentView {
   say(text, bad) { setMsg(this.msg, text, bad); }
 
   up() {
-    if (!canAct((t) => this.say(t, true))) return;
+    if (isMine(this.data)) return; // the button is hidden: nobody agrees with themselves
+    if (!canAct(this.msg)) return;
     if (this.data.local && !comments.has(this.data.id)) { this.say('Wait until your comment has been sent.', true); return; }
     const next = !myUp(this.data.id);
     queue.add({ key: uuid(), kind: 'up', method: 'PUT', path: API + '/comments/' + seg(this.data.id) + '/vote', body: { request_id: uuid(), up: next }, meta: { comment: this.data.id } });
@@ -525,7 +538,7 @@ class CommentView {
     cancel.addEventListener('click', close);
     el.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      if (!canAct((t) => this.say(t, true))) return;
+      if (!canAct(this.msg)) return;
       const reason = field.value.trim();
       if (!reason) { this.say('Please say briefly why.', true); field.focus(); return; }
       queue.add({ key: uuid(), kind: 'flag', method: 'POST', path: API + '/comments/' + seg(this.data.id) + '/flags', body: { id: uuid(), reason }, meta: { comment: this.data.id } });
@@ -813,6 +826,8 @@ function wireForms() {
       meEl.tabIndex = -1;
       meEl.focus();
       if (live) live.restart();
+      wait.done((item, choice) => views.get(item)?.vote(/** @type {'strong'|'wrong'} */ (choice)));
+      for (const v of cviews.values()) v.render();
       queue.flush();
     } catch (e) {
       const err = /** @type {ApiError} */ (e);
@@ -834,7 +849,7 @@ function wireForms() {
   ideaForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const msg = byId('idea-msg');
-    if (!canAct((t) => setMsg(msg, t, true))) return;
+    if (!canAct(msg)) return;
     const t = title.value.trim();
     if (!t) { setMsg(msg, 'Please write your idea in a line.', true); title.focus(); return; }
     if (t.length > 120) { setMsg(msg, 'Please keep the idea\u2019s line to 120 characters; add detail below.', true); return; }
