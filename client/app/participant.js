@@ -470,9 +470,13 @@ class CommentView {
     }
     if (c.status === 'pending') st = 'Awaiting review';
     if (c.pinned) st = 'Pinned by a facilitator';
+    const hidden = c.status === 'hidden'; // only ever your own: see removeComment
+    if (hidden) st = 'Hidden by a facilitator' + (c.hidden_reason ? ': ' + c.hidden_reason : '') + '. Only you can see it.';
     this.state.textContent = st;
-    this.el.classList.toggle('sending', !!st && c.local && !c.sent);
-    this.el.classList.toggle('pinned', !!c.pinned);
+    this.el.classList.toggle('sending', !!st && c.local && !c.sent && !hidden);
+    this.el.classList.toggle('pinned', !!c.pinned && !hidden);
+    this.el.classList.toggle('hidden-own', hidden);
+    this.actions.hidden = hidden;
     this.renderUp();
   }
 
@@ -622,9 +626,19 @@ function rescueReply(v) {
 /** @param {string} id */
 function removeComment(id) {
   removed.add(id);
-  const c = comments.get(id);
-  comments.delete(id);
   const v = cviews.get(id);
+  const c = comments.get(id) || (v && v.data);
+  if (v && c && isMine(c)) {
+    // Its author keeps seeing it, marked hidden (participants are not told why).
+    c.status = 'hidden';
+    rescueReply(v);
+    v.closeReply();
+    v.render();
+    views.get(c.item_id)?.renderCount();
+    say.say('A facilitator has hidden one of your comments.');
+    return;
+  }
+  comments.delete(id);
   if (v) {
     rescueReply(v);
     const hadFocus = v.el.contains(document.activeElement);
