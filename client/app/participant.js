@@ -13,6 +13,7 @@ import { TallyBook, TallyBar, fmt } from './tally.js';
 import { Countdown, stateOf, ago } from './time.js';
 import { bindDraft, readDraft, writeDraft, draftKeys } from './drafts.js';
 import { CommentSort } from './csort.js';
+import { SignupWait, SIGNUP_FIRST } from './signup-wait.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/c\//, '').replace(/\/.*$/, ''));
 byId('results-link').setAttribute('href', '/report/' + encodeURIComponent(slug));
@@ -31,6 +32,7 @@ const ctallies = new TallyBook();
 let me = { participant: /** @type {any} */ (null), votes: /** @type {Record<string, string|null>} */ ({}), ups: new Set() };
 let open = false;
 /** @type {Live|null} */ let live = null;
+const wait = new SignupWait();
 
 // ---------------------------------------------------------------- the outbox
 
@@ -135,25 +137,33 @@ function myUp(cid) {
   return v;
 }
 
+/**
+ * Whether a comment is this participant's own: shown from their outbox, or
+ * under their handle (handles are unique in a conversation). @param {any} c
+ */
+function isMine(c) {
+  return !!c.local || !!(me.participant && c.handle && c.handle === me.participant.handle);
+}
+
 /** @param {HTMLElement} el @param {string} text @param {boolean} bad */
 function setMsg(el, text, bad) {
   el.textContent = text;
   el.classList.toggle('bad', bad);
 }
 
-/** Whether the participant may act now; otherwise explains why. @param {(t: string) => void} tell */
-function canAct(tell) {
+/** Whether the participant may act now; otherwise explains why in `el`. @param {HTMLElement} el */
+function canAct(el) {
   if (!open) {
-    tell(stateOf(C) === 'upcoming' ? 'This conversation has not opened yet.' : 'This conversation is closed: you can still read it.');
+    setMsg(el, stateOf(C) === 'upcoming' ? 'This conversation has not opened yet.' : 'This conversation is closed: you can still read it.', true);
     return false;
   }
   if (!me.participant) {
-    tell('Please sign up first: it is anonymous and takes one click.');
+    wait.note(el, SIGNUP_FIRST);
     showSignup(true);
     return false;
   }
   if (me.participant.suspended) {
-    tell('Your participation has been paused by a facilitator.');
+    setMsg(el, 'Your participation has been paused by a facilitator.', true);
     return false;
   }
   return true;
@@ -258,10 +268,12 @@ class ItemView {
       if (now === 'strong') s++; else if (now === 'wrong') w++;
     }
     this.bar.set(s, w);
-    this.strongB.setAttribute('aria-pressed', String(now === 'strong'));
-    this.wrongB.setAttribute('aria-pressed', String(now === 'wrong'));
+    const kept = me.participant ? null : wait.vote(this.id);
+    this.strongB.setAttribute('aria-pressed', String((kept || now) === 'strong'));
+    this.wrongB.setAttribute('aria-pressed', String((kept || now) === 'wrong'));
     const pending = now !== confirmed;
-    this.mine.textContent = now ? 'You voted ' + now + (pending ? ' (sending…)' : '') : pending ? 'Withdrawing your vote…' : '';
+    this.mine.textContent = kept ? 'Your ' + kept + ' vote is sent once you sign up'
+      : now ? 'You voted ' + now + (pending ? ' (sending…)' : '') : pending ? 'Withdrawing your vote…' : '';
   }
 
   renderCount() {
@@ -281,7 +293,15 @@ class ItemView {
 
   /** @param {'strong'|'wrong'} choice */
   vote(choice) {
-    if (!canAct((t) => this.say(t, true))) return;
+    if (open && !me.participant) { // kept, and sent once signed up
+      const kept = wait.vote(this.id) === choice ? null : choice;
+      wait.keepVote(this.id, kept);
+      wait.note(this.msg, SIGNUP_FIRST + (kept ? ' Your vote is kept until then.' : ''));
+      showSignup(true);
+      this.renderVote();
+      return;
+    }
+    if (!canAct(this.msg)) return;
     const next = myVote(this.id) === choice ? null : choice;
     this.say('', false);
     queue.add({ key: uuid(), kind: 'vote', method: 'PUT', path: API + '/items/' + seg(this.id) + '/vote', body: { request_id: uuid(), choice: next }, meta: { item: this.id } });
@@ -303,7 +323,11 @@ class ItemView {
       let after = 0;
       for (let guard = 0; guard < 50; guard++) {
         const r = await get(API + '/items/' + seg(this.id) + '/comments?after=' + after + '&limit=500');
-        for (const c of r.comments || []) if (!removed.has(c.id) && !comments.has(c.id)) upsertComment(c, false);
+        for (const c of r.comments || []) {
+          if (removed.has(c.id)) continue;
+          // One that arrived live while the panel was closed is known but not shown yet; its live copy is the newer.
+          if (comments.has(c.id)) { if (!cviews.has(c.id)) placeComment(comments.get(c.id), true); } else upsertComment(c, false);
+        }
         if (r.next == null) break;
         after = r.next;
       }
@@ -361,8 +385,9 @@ function removeItem(id) {
 /**
  * A comment (or reply) form with a draft that survives reloads.
  * @param {string} item @param {string|null} parent @param {string} label @param {string} submit
+ * @param {() => void} [onPosted] called once a comment is in the outbox (a reply form closes)
  */
-function commentForm(item, parent, label, submit) {
+function commentForm(item, parent, label, submit, onPosted) {
   const fid = uid('cf');
   const field = h('textarea', { attrs: { id: fid, name: 'body', rows: 3, maxlength: 2000, required: true } });
   const count = h('span', { className: 'chars', attrs: { 'aria-hidden': 'true' } });
@@ -381,7 +406,7 @@ function commentForm(item, parent, label, submit) {
   el.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = field.value;
-    if (!canAct((t) => setMsg(msg, t, true))) return;
+    if (!canAct(msg)) return;
     if (!text.trim()) { setMsg(msg, 'Please write something first.', true); field.focus(); return; }
     if (text.length > 2000) { setMsg(msg, 'Comments can be at most 2,000 characters.', true); return; }
     const a = { key: uuid(), kind: 'comment', method: 'POST', path: API + '/items/' + seg(item) + '/comments', body: { id: uuid(), body: text, parent_id: parent }, meta: { item } };
@@ -391,6 +416,7 @@ function commentForm(item, parent, label, submit) {
     setMsg(msg, navigator.onLine === false ? 'You are offline: your comment will be sent when you are back online.' : '', false);
     showQueuedComment(a);
     queue.add(a);
+    if (onPosted) onPosted();
   });
   return { el, field, msg };
 }
@@ -411,15 +437,17 @@ class CommentView {
     this.state = h('span', { className: 'cstate' });
     this.text = h('p', { className: 'text' });
     this.upB = h('button', { className: 'up', attrs: { type: 'button', 'aria-pressed': 'false' }, on: { click: () => this.up() } });
+    this.upN = h('span', { className: 'upcount' }); // instead of Agree on your own comment
     this.replyB = h('button', { className: 'link', text: 'Reply', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => { const f = this.openReply(); if (f) f.field.focus(); } } });
     this.flagB = h('button', { className: 'link', text: 'Flag', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => this.openFlag() } });
     this.msg = h('p', { className: 'msg' });
     this.replies = h('ol', { className: 'replies' });
     this.extra = h('div', { className: 'extra' });
+    this.actions = h('div', { className: 'cactions' }, [this.upB, this.upN, c.parent_id ? null : this.replyB, this.flagB]);
     this.el = h('li', { className: 'comment', attrs: { 'data-id': c.id, id: 'comment-' + c.id } }, [
       h('p', { className: 'meta' }, [this.handle, ' ', this.time, ' ', this.state]),
       this.text,
-      h('div', { className: 'cactions' }, [this.upB, c.parent_id ? null : this.replyB, this.flagB]),
+      this.actions,
       this.msg, this.extra, this.replies,
     ]);
     /** @type {any} */ this.replyForm = null;
@@ -442,9 +470,13 @@ class CommentView {
     }
     if (c.status === 'pending') st = 'Awaiting review';
     if (c.pinned) st = 'Pinned by a facilitator';
+    const hidden = c.status === 'hidden'; // only ever your own: see removeComment
+    if (hidden) st = 'Hidden by a facilitator' + (c.hidden_reason ? ': ' + c.hidden_reason : '') + '. Only you can see it.';
     this.state.textContent = st;
-    this.el.classList.toggle('sending', !!st && c.local && !c.sent);
-    this.el.classList.toggle('pinned', !!c.pinned);
+    this.el.classList.toggle('sending', !!st && c.local && !c.sent && !hidden);
+    this.el.classList.toggle('pinned', !!c.pinned && !hidden);
+    this.el.classList.toggle('hidden-own', hidden);
+    this.actions.hidden = hidden;
     this.renderUp();
   }
 
@@ -455,13 +487,18 @@ class CommentView {
     const n = t.up + (now === confirmed ? 0 : now ? 1 : -1);
     this.upB.textContent = 'Agree ' + fmt(Math.max(0, n));
     this.upB.setAttribute('aria-pressed', String(now));
+    const own = isMine(this.data);
+    this.upB.hidden = own;
+    this.upN.hidden = !own;
+    this.upN.textContent = own ? (n > 0 ? fmt(n) + (n === 1 ? ' person agrees' : ' people agree') : 'No agreements yet') : '';
   }
 
   /** @param {string} text @param {boolean} bad */
   say(text, bad) { setMsg(this.msg, text, bad); }
 
   up() {
-    if (!canAct((t) => this.say(t, true))) return;
+    if (isMine(this.data)) return; // the button is hidden: nobody agrees with themselves
+    if (!canAct(this.msg)) return;
     if (this.data.local && !comments.has(this.data.id)) { this.say('Wait until your comment has been sent.', true); return; }
     const next = !myUp(this.data.id);
     queue.add({ key: uuid(), kind: 'up', method: 'PUT', path: API + '/comments/' + seg(this.data.id) + '/vote', body: { request_id: uuid(), up: next }, meta: { comment: this.data.id } });
@@ -471,11 +508,24 @@ class CommentView {
   openReply() {
     if (this.data.parent_id) return null;
     if (!this.replyForm) {
-      this.replyForm = commentForm(this.data.item_id, this.data.id, 'Your reply to ' + (this.data.handle || 'this comment'), 'Post reply');
+      this.replyForm = commentForm(this.data.item_id, this.data.id, 'Your reply to ' + (this.data.handle || 'this comment'), 'Post reply', () => {
+        this.closeReply(true);
+        if (navigator.onLine === false) this.say('You are offline: your reply will be sent when you are back online.', false);
+        else say.say('Your reply was posted.');
+      });
       this.extra.append(this.replyForm.el);
       this.replyB.setAttribute('aria-expanded', 'true');
     }
     return this.replyForm;
+  }
+
+  /** @param {boolean} [focus] whether to put the focus back on Reply */
+  closeReply(focus) {
+    if (!this.replyForm) return;
+    this.replyForm.el.remove();
+    this.replyForm = null;
+    this.replyB.setAttribute('aria-expanded', 'false');
+    if (focus) this.replyB.focus();
   }
 
   openFlag() {
@@ -492,7 +542,7 @@ class CommentView {
     cancel.addEventListener('click', close);
     el.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      if (!canAct((t) => this.say(t, true))) return;
+      if (!canAct(this.msg)) return;
       const reason = field.value.trim();
       if (!reason) { this.say('Please say briefly why.', true); field.focus(); return; }
       queue.add({ key: uuid(), kind: 'flag', method: 'POST', path: API + '/comments/' + seg(this.data.id) + '/flags', body: { id: uuid(), reason }, meta: { comment: this.data.id } });
@@ -576,9 +626,19 @@ function rescueReply(v) {
 /** @param {string} id */
 function removeComment(id) {
   removed.add(id);
-  const c = comments.get(id);
-  comments.delete(id);
   const v = cviews.get(id);
+  const c = comments.get(id) || (v && v.data);
+  if (v && c && isMine(c)) {
+    // Its author keeps seeing it, marked hidden (participants are not told why).
+    c.status = 'hidden';
+    rescueReply(v);
+    v.closeReply();
+    v.render();
+    views.get(c.item_id)?.renderCount();
+    say.say('A facilitator has hidden one of your comments.');
+    return;
+  }
+  comments.delete(id);
   if (v) {
     rescueReply(v);
     const hadFocus = v.el.contains(document.activeElement);
@@ -780,6 +840,8 @@ function wireForms() {
       meEl.tabIndex = -1;
       meEl.focus();
       if (live) live.restart();
+      wait.done((item, choice) => views.get(item)?.vote(/** @type {'strong'|'wrong'} */ (choice)));
+      for (const v of cviews.values()) v.render();
       queue.flush();
     } catch (e) {
       const err = /** @type {ApiError} */ (e);
@@ -801,7 +863,7 @@ function wireForms() {
   ideaForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const msg = byId('idea-msg');
-    if (!canAct((t) => setMsg(msg, t, true))) return;
+    if (!canAct(msg)) return;
     const t = title.value.trim();
     if (!t) { setMsg(msg, 'Please write your idea in a line.', true); title.focus(); return; }
     if (t.length > 120) { setMsg(msg, 'Please keep the idea\u2019s line to 120 characters; add detail below.', true); return; }

@@ -109,7 +109,9 @@ test('a facilitator hides a comment through the API; it disappears from the page
   const c = await eventually(async () => (await fac.comments(item.id)).find((x) => x.body === text), 'the comment is stored');
   await fac.hide(c.id, 'names a colleague');
   await cardB.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 10000 });
-  await cardA.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 10000 });
+  // Its author sees it marked hidden rather than watching it vanish.
+  const onA = cardA.locator('.comment', { has: a.page.locator('.text', { hasText: text }) });
+  await eventually(async () => /Hidden by a facilitator/.test(await onA.locator(':scope > .meta .cstate').textContent()), 'A sees the comment marked hidden', 10000);
   // The reply B was writing is kept in the item's comment field.
   assert.equal(await cardB.locator('.comments > form.cform textarea').inputValue(), 'I was answering this');
   await cardB.locator('.comments > form.cform textarea').fill('');
