@@ -116,6 +116,16 @@ async fn comments_replies_upvotes_flags_and_ideas() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "parent_id");
 
+    // Nobody agrees with themselves: their voice would count twice.
+    let (status, problem) = alice
+        .put(
+            &format!("/api/conversations/{slug}/comments/{comment_id}/vote"),
+            json!({"request_id": Uuid::new_v4(), "up": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "up");
+
     let (status, up) = bob
         .put(
             &format!("/api/conversations/{slug}/comments/{comment_id}/vote"),
@@ -123,7 +133,11 @@ async fn comments_replies_upvotes_flags_and_ideas() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{up}");
-    assert_eq!(up["tally"], json!({"up": 1, "version": 1}));
+    assert_eq!(
+        up["tally"],
+        json!({"up": 1, "version": 1}),
+        "the refused up-vote counted nothing"
+    );
     let (_, up) = bob
         .put(
             &format!("/api/conversations/{slug}/comments/{comment_id}/vote"),

@@ -259,6 +259,17 @@ where
             .ok_or(StoreError::NotFound("comment"))?;
         self.contributor(command.conversation_id, command.participant_id)
             .await?;
+        // Agreeing with yourself would count your voice twice.
+        let author: Uuid = sqlx::query_scalar("SELECT participant_id FROM comments WHERE id = $1")
+            .bind(command.comment_id)
+            .fetch_one(&mut *self.c)
+            .await?;
+        if command.up && author == command.participant_id {
+            return Err(StoreError::Invalid {
+                field: "up",
+                message: "you cannot agree with your own comment".into(),
+            });
+        }
         let had: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM comment_votes WHERE participant_id = $1 AND comment_id = $2",
         )
