@@ -333,12 +333,14 @@ async fn tallies_never_name_hidden_comments_or_pending_ideas() {
         .await;
     let alice = app.participant(&slug).await;
     let (comment, _, _) = alice.comment(&slug, &items[0], "up-vote me").await;
-    alice
+    let bob = app.participant(&slug).await;
+    let (status, body) = bob
         .put(
             &format!("/api/conversations/{slug}/comments/{comment}/vote"),
             json!({"request_id": Uuid::new_v4(), "up": true}),
         )
         .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let idea = Uuid::new_v4().to_string();
     alice
         .post(
