@@ -38,6 +38,16 @@ let auditTimer = 0;
 let auditBusy = false;
 let ready = false;
 
+// The server's queues, a page at a time: each tab's status and order, and
+// how far it has been read (`after`: the cursor; `more`: not at the end).
+const PAGE = 200;
+const SERVER_QUEUE = /** @type {Record<string, [string, string]>} */ ({ review: ['review', 'oldest'], all: ['all', 'newest'], hidden: ['hidden', 'newest'] });
+/** @type {Map<string, {after: number|null, more: boolean, busy: boolean}>} */
+const cursors = new Map();
+let filterItem = '';
+let filterQ = '';
+let pageGen = 0; // a reset (new filters, resync) ignores pages still on the way
+
 const feed = byId('feed');
 const list = h('ol', { className: 'entries' });
 feed.append(list);
@@ -49,6 +59,16 @@ function needsReview(e) {
   if (e.d.status === 'pending') return true;
   // Approving settles a comment's flags (the server sets them back to 0).
   return e.kind === 'comment' && e.d.flags > 0 && e.d.status === 'visible';
+}
+
+/** Whether an entry passes the pledge and text filters. @param {any} e */
+function matchesFilters(e) {
+  if (filterItem && (e.kind !== 'comment' || e.d.item_id !== filterItem)) return false;
+  if (filterQ) {
+    const text = ((e.kind === 'idea' ? (e.d.title || '') + '\n' : '') + (e.d.body || '')).toLowerCase();
+    if (!text.includes(filterQ.toLowerCase())) return false;
+  }
+  return true;
 }
 
 /** @param {string} q */
@@ -67,9 +87,11 @@ function counts() {
     if (needsReview(e)) r++;
     if (e.d.status === 'hidden') hd++;
   }
-  byId('n-review').textContent = fmt(r);
-  byId('n-all').textContent = fmt(a);
-  byId('n-hidden').textContent = fmt(hd);
+  // "+" while the server holds more than the desk has read.
+  const more = (/** @type {string} */ q) => (cursors.get(q)?.more ? '+' : '');
+  byId('n-review').textContent = fmt(r) + more('review');
+  byId('n-all').textContent = fmt(a) + more('all');
+  byId('n-hidden').textContent = fmt(hd) + more('hidden');
 }
 
 let renderQueued = false;
@@ -81,7 +103,7 @@ function scheduleRender() {
 
 function renderList() {
   const hadFocus = feed.contains(document.activeElement) && document.activeElement?.classList.contains('entry');
-  const sel = [...entries.entries()].filter(([, e]) => inQueue(queue, e));
+  const sel = [...entries.entries()].filter(([, e]) => inQueue(queue, e) && matchesFilters(e));
   sel.sort((x, y) => (timeOf(x[1]) - timeOf(y[1])) || ((x[1].d.seq || 0) - (y[1].d.seq || 0)));
   if (queue !== 'review') sel.reverse(); // newest first; review is oldest first
   const ids = sel.map(([id]) => id);
@@ -99,7 +121,8 @@ function renderList() {
   // Move only what must move, so the focused element keeps its focus.
   nodes.forEach((n, i) => { if (list.children[i] !== n) list.insertBefore(n, list.children[i] || null); });
   while (list.children.length > nodes.length) list.lastElementChild?.remove();
-  byId('empty').hidden = ids.length > 0;
+  byId('empty').hidden = ids.length > 0 || !!cursors.get(queue)?.more;
+  updateMore();
   counts();
   if (hadFocus && current && document.activeElement !== els.get(current)) els.get(current)?.focus();
   renderCurrent();
@@ -141,10 +164,21 @@ function renderEntry(id) {
     e.kind === 'idea' ? h('p', { className: 'title', text: d.title }) : null,
     h('p', { className: 'text', text: d.body || '' }),
     h('p', { className: 'badges' }, badges),
+    ...flagReasons(d),
     others.length ? h('p', { className: 'looking', text: others.join(', ') + (others.length === 1 ? ' is' : ' are') + ' looking at this' }) : null,
     acted ? h('p', { className: 'acted', text: actionText(acted.action) + ' by ' + acted.who + (acted.reason ? ' (' + acted.reason + ')' : '') }) : null,
   ].filter((x) => x != null));
   return el;
+}
+
+/** The reasons given for a comment's open flags, newest first. @param {any} d */
+function flagReasons(d) {
+  const reasons = Array.isArray(d.flag_reasons) ? d.flag_reasons : [];
+  if (!(d.flags > 0) || !reasons.length) return [];
+  return [
+    h('p', { className: 'reasons-h', text: reasons.length === 1 ? 'Flag reason:' : 'Flag reasons:' }),
+    h('ul', { className: 'reasons' }, reasons.map((/** @type {string} */ r) => h('li', { text: r }))),
+  ];
 }
 
 /** @param {string} a */
@@ -164,6 +198,10 @@ function upsert(kind, d) {
   const isNew = !e;
   if (e) e.d = Object.assign({}, e.d, d);
   else entries.set(d.id, { kind, d, flagSeq: 0, reviewSeq: 0 });
+  const x = /** @type {any} */ (entries.get(d.id)).d;
+  // Live comments carry no reasons: keep those known, as many as are open
+  // (approving settles them all).
+  if (kind === 'comment') x.flag_reasons = (x.flag_reasons || []).slice(0, Math.max(0, x.flags || 0));
   rerender(d.id);
   scheduleRender();
   return isNew;
@@ -384,6 +422,7 @@ function selectTab(t) {
   queue = t.dataset.queue || 'all';
   current = null;
   renderList();
+  if (!cursors.has(queue)) loadPage(queue);
 }
 for (const t of tabs) {
   t.addEventListener('click', () => selectTab(t));
@@ -398,6 +437,89 @@ for (const t of tabs) {
     selectTab(tabs[n]);
   });
 }
+
+// ------------------------------------------------------------------ paging and filters
+
+const moreBtn = /** @type {HTMLButtonElement} */ (byId('more'));
+
+function updateMore() {
+  const c = cursors.get(queue);
+  moreBtn.hidden = !c || !c.more;
+  moreBtn.disabled = !!c?.busy;
+  moreBtn.textContent = c?.busy ? 'Loading…' : 'Load more';
+}
+
+/**
+ * Reads the next page of a queue (the first if it has not been read since
+ * the last reset), with the current filters.
+ * @param {string} q
+ */
+async function loadPage(q) {
+  let c = cursors.get(q);
+  if (!c) { c = { after: null, more: true, busy: false }; cursors.set(q, c); }
+  if (c.busy || !c.more) return;
+  const [status, order] = SERVER_QUEUE[q] || ['all', 'newest'];
+  const params = new URLSearchParams({ status, order, limit: String(PAGE) });
+  if (c.after != null) params.set('after', String(c.after));
+  if (filterItem) params.set('item_id', filterItem);
+  if (filterQ) params.set('q', filterQ);
+  const gen = pageGen;
+  c.busy = true;
+  updateMore();
+  try {
+    const r = await get(API + '/moderation/comments?' + params);
+    if (gen !== pageGen) return;
+    for (const d of (r && r.comments) || []) upsert('comment', d);
+    c.after = r && r.next != null ? r.next : null;
+    c.more = c.after != null;
+  } catch (err) {
+    if (gen === pageGen) byId('filter-msg').textContent = explain(/** @type {any} */ (err), 'Loading the queue');
+  } finally {
+    c.busy = false;
+    if (gen === pageGen) { updateMore(); scheduleRender(); }
+  }
+}
+
+/** Forgets how far each queue was read and reads the current one again. */
+function resetPages() {
+  pageGen++;
+  cursors.clear();
+  return loadPage(queue);
+}
+
+moreBtn.addEventListener('click', async () => {
+  const before = list.children.length;
+  await loadPage(queue);
+  renderList();
+  // Continue where the new entries start; the button may be gone now.
+  const next = /** @type {HTMLElement|undefined} */ (list.children[before]);
+  if (next) next.focus();
+  else if (moreBtn.hidden) /** @type {HTMLElement|null} */ (list.lastElementChild)?.focus();
+});
+
+function describeFilters() {
+  const parts = [];
+  if (filterItem) parts.push('on “' + (items.get(filterItem)?.title || 'one pledge') + '”');
+  if (filterQ) parts.push('containing “' + filterQ + '”');
+  byId('filter-msg').textContent = parts.length ? 'Showing comments ' + parts.join(' ') + '.' : '';
+}
+
+function applyFilters() {
+  const item = /** @type {HTMLSelectElement} */ (byId('f-item')).value;
+  const q = /** @type {HTMLInputElement} */ (byId('f-q')).value.trim().slice(0, 200);
+  if (item === filterItem && q === filterQ) return;
+  filterItem = item;
+  filterQ = q;
+  describeFilters();
+  current = null;
+  renderList();
+  resetPages();
+}
+
+let searchTimer = 0;
+byId('f-item').addEventListener('change', applyFilters);
+byId('f-q').addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(applyFilters, 300); });
+byId('filters').addEventListener('submit', (ev) => { ev.preventDefault(); clearTimeout(searchTimer); applyFilters(); });
 
 // ------------------------------------------------------------------ live events
 
@@ -445,7 +567,10 @@ function onEvent(m) {
     }
     case 'flag': {
       const e = entries.get(m.flag.comment_id);
-      if (e) { e.d.flags = m.flag.flags; e.flagSeq = m.seq; rerender(m.flag.comment_id); scheduleRender(); }
+      if (e) {
+        e.d.flag_reasons = [m.flag.reason, ...(e.d.flag_reasons || [])].slice(0, Math.max(0, m.flag.flags));
+        e.d.flags = m.flag.flags; e.flagSeq = m.seq; rerender(m.flag.comment_id); scheduleRender();
+      }
       break;
     }
     case 'participant':
@@ -534,6 +659,10 @@ function fillItems() {
   const pledges = [...items.values()].filter((i) => i.kind === 'pledge' && i.status === 'visible').sort((a, b) => a.position - b.position);
   sel.replaceChildren(...pledges.map((p) => h('option', { text: p.title, attrs: { value: p.id } })));
   if (keep) sel.value = keep;
+  const f = /** @type {HTMLSelectElement} */ (byId('f-item'));
+  f.replaceChildren(h('option', { text: 'All pledges and ideas', attrs: { value: '' } }),
+    ...pledges.map((p) => h('option', { text: p.title, attrs: { value: p.id } })));
+  f.value = filterItem;
 }
 
 /** @param {any} c */
@@ -598,8 +727,8 @@ async function snapshotAndComments() {
     if (it.kind === 'idea') upsert('idea', it);
   }
   /** @type {HTMLTextAreaElement} */ (byId('words')).value = (snap.word_list || []).join('\n');
-  const all = await get(API + '/moderation/comments?status=all');
-  for (const c of (all && all.comments) || []) upsert('comment', c);
+  // The first page of the queue in view; "Load more" reads on.
+  await resetPages();
   fillItems();
   setConversation(C);
   return snap.seq;

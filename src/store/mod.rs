@@ -143,7 +143,37 @@ pub enum QueueFilter {
     Pending,
     Hidden,
     Flagged,
+    /// What the desk's review tab shows: pending, or flagged and not hidden.
+    Review,
     All,
+}
+
+/// One page of a moderation queue: which comments, in which order, from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePage {
+    pub filter: QueueFilter,
+    /// Only the comments on this item (pledge or idea).
+    pub item_id: Option<Uuid>,
+    /// Only the comments whose body contains this text, any case; the
+    /// caller has trimmed and bounded it.
+    pub text: Option<String>,
+    /// Newest first (sequence numbers falling) instead of oldest first.
+    pub newest_first: bool,
+    /// The cursor: the `seq` of the last comment of the previous page, in
+    /// the order asked; `None` starts at the beginning.
+    pub after: Option<i64>,
+    /// At most this many comments.
+    pub limit: i64,
+}
+
+/// A comment in a moderation queue, with the reasons of its open flags.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QueueEntry {
+    #[serde(flatten)]
+    pub comment: Comment,
+    /// The reasons participants gave for the comment's open flags (as many
+    /// as `flags`), newest first; flags settled by an approval are not here.
+    pub flag_reasons: Vec<String>,
 }
 
 /// A consistent read of a conversation's items at one sequence number.
@@ -195,11 +225,12 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
         include_all: bool,
     ) -> Result<Vec<Comment>, StoreError>;
+    /// A page of a moderation queue, with each comment's open flags' reasons.
     async fn moderation_queue(
         &self,
         conversation_id: Uuid,
-        filter: QueueFilter,
-    ) -> Result<Vec<Comment>, StoreError>;
+        page: &QueuePage,
+    ) -> Result<Vec<QueueEntry>, StoreError>;
     /// Events with `after < seq`, in order, at most `limit`.
     async fn events(
         &self,

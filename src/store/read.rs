@@ -14,8 +14,8 @@ use super::rows::{
 use super::write::vote::Recorded;
 use super::writer::Writer;
 use super::{
-    QueueFilter, ReportData, ReportParticipant, ReportVote, Session, Snapshot, Store, StoreError,
-    Tallies,
+    QueueEntry, QueueFilter, QueuePage, ReportData, ReportParticipant, ReportVote, Session,
+    Snapshot, Store, StoreError, Tallies,
 };
 use crate::domain::{
     Choice, Comment, CommentTally, Conversation, Event, Item, Millis, Participant, Role, Tally,
@@ -156,20 +156,88 @@ where
     async fn moderation_queue(
         &self,
         conversation_id: Uuid,
-        filter: QueueFilter,
-    ) -> Result<Vec<Comment>, StoreError> {
-        let condition = match filter {
-            QueueFilter::Pending => "status = 'pending'",
-            QueueFilter::Hidden => "status = 'hidden'",
-            QueueFilter::Flagged => "flags > 0 AND status <> 'hidden'",
-            QueueFilter::All => "1 = 1",
+        page: &QueuePage,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        // One statement text for both databases: `lower(..) LIKE` with an
+        // escaped pattern (SQLite's `lower` folds ASCII letters only).
+        let mut sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 AND ({})",
+            queue_condition(page.filter)
+        );
+        let (cmp, order) = if page.newest_first {
+            ("<", "DESC")
+        } else {
+            (">", "")
         };
-        let sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 AND {condition} ORDER BY seq LIMIT 1000");
-        let rows: Vec<CommentRow> = sqlx::query_as(&sql)
-            .bind(conversation_id)
-            .fetch_all(&self.reads)
-            .await?;
-        rows.into_iter().map(Comment::try_from).collect()
+        let mut n = 1;
+        let mut param = || {
+            n += 1;
+            n
+        };
+        if page.after.is_some() {
+            sql += &format!(" AND seq {cmp} ${}", param());
+        }
+        if page.item_id.is_some() {
+            sql += &format!(" AND item_id = ${}", param());
+        }
+        if page.text.is_some() {
+            sql += &format!(" AND lower(body) LIKE ${} ESCAPE '\\'", param());
+        }
+        sql += &format!(" ORDER BY seq {order} LIMIT ${}", param());
+        let mut query = sqlx::query_as::<DB, CommentRow>(&sql).bind(conversation_id);
+        if let Some(after) = page.after {
+            query = query.bind(after);
+        }
+        if let Some(item_id) = page.item_id {
+            query = query.bind(item_id);
+        }
+        if let Some(text) = &page.text {
+            query = query.bind(like_pattern(text));
+        }
+        query = query.bind(page.limit);
+        // The page and its flags in one read transaction, so they agree.
+        let mut tx = self.reads.begin().await?;
+        let rows: Vec<CommentRow> = query.fetch_all(&mut *tx).await?;
+        let comments: Vec<Comment> = rows
+            .into_iter()
+            .map(Comment::try_from)
+            .collect::<Result<_, _>>()?;
+        let flagged: Vec<(Uuid, i64)> = comments
+            .iter()
+            .filter(|c| c.flags > 0)
+            .map(|c| (c.id, c.flags))
+            .collect();
+        let mut reasons: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+        if !flagged.is_empty() {
+            // Approving settles flags by setting the count back to 0 and
+            // keeps their rows for the audit trail; every flag after that
+            // adds one. So a comment's open flags are its newest `flags`.
+            let list = (0..flagged.len())
+                .map(|i| format!("${}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT comment_id, reason FROM flags WHERE comment_id IN ({list}) ORDER BY comment_id, created_at DESC, id DESC");
+            let mut query = sqlx::query_as::<DB, (Uuid, String)>(&sql);
+            for (id, _) in &flagged {
+                query = query.bind(*id);
+            }
+            for (id, reason) in query.fetch_all(&mut *tx).await? {
+                reasons.entry(id).or_default().push(reason);
+            }
+            for (id, open) in &flagged {
+                if let Some(list) = reasons.get_mut(id) {
+                    list.truncate(usize::try_from(*open).unwrap_or(0));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(comments
+            .into_iter()
+            .map(|comment| QueueEntry {
+                flag_reasons: reasons.remove(&comment.id).unwrap_or_default(),
+                comment,
+            })
+            .collect())
     }
 
     async fn events(
@@ -406,5 +474,42 @@ where
             fingerprint,
             answer,
         }))
+    }
+}
+
+/// The condition a queue's comments meet.
+fn queue_condition(filter: QueueFilter) -> &'static str {
+    match filter {
+        QueueFilter::Pending => "status = 'pending'",
+        QueueFilter::Hidden => "status = 'hidden'",
+        QueueFilter::Flagged => "flags > 0 AND status <> 'hidden'",
+        QueueFilter::Review => "status = 'pending' OR (flags > 0 AND status <> 'hidden')",
+        QueueFilter::All => "1 = 1",
+    }
+}
+
+/// A `LIKE` pattern (escape character `\`) that matches `text` anywhere,
+/// in lower case, its own `%`, `_` and `\` taken literally.
+pub(super) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("Ward 4"), "%ward 4%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 }

@@ -538,3 +538,258 @@ async fn facilitators_are_told_who_acted() {
     assert_eq!(hidden["by"], me["user"]["name"]);
     app.stop().await;
 }
+
+/// The desk's queues page with no cap: more than 1,000 pending comments,
+/// every one reachable by following `next`, none lost or repeated, in
+/// either order; the pledge and text filters; flag reasons on each entry;
+/// bad parameters refused naming the field.
+async fn the_queue_pages_filters_and_shows_flag_reasons(app: TestApp) {
+    use chorus::domain::CommentStatus;
+    use chorus::store::write;
+    use std::collections::HashSet;
+
+    let admin = app.staff(Role::Admin).await;
+    let facilitator = app.staff(Role::Facilitator).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 2).await;
+    let conversation_id = app
+        .store
+        .conversation_by_slug(&slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let author = app.participant(&slug).await;
+    let (status, me) = author
+        .post(
+            &format!("/api/conversations/{slug}/participants"),
+            json!({}),
+        )
+        .await;
+    assert!(status.is_success(), "{me}");
+    let participant_id: Uuid = me["participant"]["id"].as_str().unwrap().parse().unwrap();
+
+    // 1,050 pending comments on the first pledge and a few with the
+    // text-search's traps on the second, through the store's write API.
+    const SEEDED: usize = 1050;
+    let second = [
+        "Ward 4% of the time",
+        "ward 40 is fine",
+        "a_b marks the spot",
+        "axb is not it",
+        "Back\\slash",
+    ];
+    let mut writes = tokio::task::JoinSet::new();
+    let bodies = (0..SEEDED)
+        .map(|i| (items[0].clone(), format!("Seeded comment {i}")))
+        .chain(second.iter().map(|b| (items[1].clone(), b.to_string())));
+    for (item, body) in bodies {
+        let store = app.store.clone();
+        writes.spawn(async move {
+            store
+                .write(write::PostComment {
+                    conversation_id,
+                    item_id: item.parse().unwrap(),
+                    comment_id: Uuid::new_v4(),
+                    parent_id: None,
+                    participant_id,
+                    body,
+                    status: CommentStatus::Pending,
+                })
+                .await
+                .expect("seeded")
+        });
+    }
+    while let Some(done) = writes.join_next().await {
+        done.unwrap();
+    }
+    let total = SEEDED + second.len();
+    let queue = format!("/api/conversations/{slug}/moderation/comments");
+
+    // Every page of 500, both ways: each comment once, in order.
+    for (order, rising) in [("oldest", true), ("newest", false)] {
+        let mut seen = Vec::new();
+        let mut after: Option<i64> = None;
+        let mut pages = 0;
+        loop {
+            let cursor = after.map(|a| format!("&after={a}")).unwrap_or_default();
+            let (status, page) = facilitator
+                .get(&format!(
+                    "{queue}?status=pending&order={order}&limit=500{cursor}"
+                ))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            pages += 1;
+            let comments = page["comments"].as_array().unwrap();
+            assert!(comments.len() <= 500);
+            for c in comments {
+                assert_eq!(c["status"], "pending");
+                assert_eq!(c["flag_reasons"], json!([]));
+                seen.push((
+                    c["seq"].as_i64().unwrap(),
+                    c["id"].as_str().unwrap().to_string(),
+                ));
+            }
+            match page["next"].as_i64() {
+                Some(next) => {
+                    assert_eq!(Some(next), seen.last().map(|s| s.0));
+                    after = Some(next);
+                }
+                None => break,
+            }
+            assert!(pages < 10, "paging does not end");
+        }
+        assert_eq!(seen.len(), total, "{order}: every comment, none lost");
+        let ids: HashSet<_> = seen.iter().map(|s| s.1.clone()).collect();
+        assert_eq!(ids.len(), total, "{order}: none repeated");
+        assert!(
+            seen.windows(2).all(|w| (w[0].0 < w[1].0) == rising),
+            "{order}: in order"
+        );
+    }
+    // The default page is 100.
+    let (_, page) = facilitator.get(&format!("{queue}?status=pending")).await;
+    assert_eq!(page["comments"].as_array().unwrap().len(), 100);
+    assert!(page["next"].is_i64());
+
+    // Filters: by pledge, by text (any case; `%`, `_` and `\` literal).
+    // Sorted: the seeding was concurrent, so its order is the writer's.
+    let bodies_of = |page: &serde_json::Value| -> Vec<String> {
+        let mut bodies: Vec<String> = page["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["body"].as_str().unwrap().to_string())
+            .collect();
+        bodies.sort();
+        bodies
+    };
+    let (_, page) = facilitator
+        .get(&format!("{queue}?status=pending&item_id={}", items[1]))
+        .await;
+    let mut expected = second.to_vec();
+    expected.sort();
+    assert_eq!(bodies_of(&page), expected);
+    assert!(page["next"].is_null());
+    for (q, expected) in [
+        ("WARD 4%25", vec!["Ward 4% of the time"]),
+        ("ward%204", vec!["Ward 4% of the time", "ward 40 is fine"]),
+        ("a_b", vec!["a_b marks the spot"]),
+        ("k%5Cs", vec!["Back\\slash"]),
+        (
+            "%20%20seeded%20COMMENT%201049%20",
+            vec!["Seeded comment 1049"],
+        ),
+        ("nowhere", vec![]),
+    ] {
+        let (status, page) = facilitator.get(&format!("{queue}?q={q}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(bodies_of(&page), expected, "q={q}");
+    }
+    let (_, page) = facilitator
+        .get(&format!(
+            "{queue}?status=pending&item_id={}&q=seeded%20comment%2010",
+            items[0]
+        ))
+        .await;
+    // "Seeded comment 10", 100 to 109 and 1000 to 1049.
+    assert_eq!(page["comments"].as_array().unwrap().len(), 61);
+    assert!(page["next"].is_null());
+
+    // Flag reasons: on the entry, the open ones only.
+    let alice = app.participant(&slug).await;
+    let (visible, _, _) = alice.comment(&slug, &items[1], "Visible and flagged").await;
+    let flags = format!("/api/conversations/{slug}/comments/{visible}/flags");
+    let flag = |reason: &str| json!({"id": Uuid::new_v4(), "reason": reason});
+    let bob = app.participant(&slug).await;
+    let carol = app.participant(&slug).await;
+    assert_eq!(
+        bob.post(&flags, flag("names a colleague")).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        carol.post(&flags, flag("rude")).await.0,
+        StatusCode::CREATED
+    );
+    let flagged = |page: &serde_json::Value| {
+        page["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == visible.as_str())
+            .cloned()
+    };
+    let (_, page) = facilitator.get(&format!("{queue}?status=flagged")).await;
+    let entry = flagged(&page).expect("in the flagged queue");
+    assert_eq!(entry["flags"], 2);
+    let mut reasons: Vec<String> = serde_json::from_value(entry["flag_reasons"].clone()).unwrap();
+    reasons.sort();
+    assert_eq!(reasons, ["names a colleague", "rude"]);
+    let (_, page) = facilitator
+        .get(&format!("{queue}?status=review&q=visible%20and"))
+        .await;
+    assert_eq!(flagged(&page).expect("in review")["flags"], 2);
+    let (status, _) = facilitator
+        .post(
+            &format!("/api/conversations/{slug}/comments/{visible}/moderation"),
+            json!({"request_id": Uuid::new_v4(), "action": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = facilitator.get(&format!("{queue}?q=visible%20and")).await;
+    let entry = flagged(&page).unwrap();
+    assert_eq!(
+        (entry["flags"].clone(), entry["flag_reasons"].clone()),
+        (json!(0), json!([]))
+    );
+    let (_, page) = facilitator
+        .get(&format!("{queue}?status=review&q=visible%20and"))
+        .await;
+    assert!(flagged(&page).is_none(), "approved: out of review");
+    let dave = app.participant(&slug).await;
+    assert_eq!(
+        dave.post(&flags, flag("still names them")).await.0,
+        StatusCode::CREATED
+    );
+    let (_, page) = facilitator.get(&format!("{queue}?status=flagged")).await;
+    assert_eq!(
+        flagged(&page).unwrap()["flag_reasons"],
+        json!(["still names them"])
+    );
+
+    // Bad input: 422 naming the field; participants may not read queues.
+    for (query, field) in [
+        (format!("q={}", "x".repeat(201)), "q"),
+        ("q=a%07b".to_string(), "q"),
+        ("item_id=not-a-uuid".to_string(), "item_id"),
+        ("limit=0".to_string(), "limit"),
+        ("limit=501".to_string(), "limit"),
+        ("after=-1".to_string(), "after"),
+        ("status=sideways".to_string(), "status"),
+        ("order=random".to_string(), "order"),
+    ] {
+        let (status, problem) = facilitator.get(&format!("{queue}?{query}")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
+    }
+    let (status, _) = facilitator.get(&format!("{queue}?limit=many")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(alice.get(&queue).await.0, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_queue_pages_filters_and_shows_flag_reasons_on_sqlite() {
+    the_queue_pages_filters_and_shows_flag_reasons(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn the_queue_pages_filters_and_shows_flag_reasons_on_postgres() {
+    match spawn_app_with(Backend::Postgres, |_| {}).await {
+        Some(app) => the_queue_pages_filters_and_shows_flag_reasons(app).await,
+        None => eprintln!("skipped: PostgreSQL is not reachable"),
+    }
+}

@@ -4,9 +4,11 @@
 //! level and the same kinds of value. A field added to a type and not to
 //! the document (or the other way round) fails this test.
 
-use chorus::domain::{Choice, CommentTally, Participant, Tally};
+use chorus::domain::{Choice, Comment, CommentStatus, CommentTally, Millis, Participant, Tally};
+use chorus::http::api::moderation::QueueBody;
 use chorus::http::api::participation::ParticipantBody;
 use chorus::store::write::{Flagged, UpVoted, Voted};
+use chorus::store::QueueEntry;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -107,6 +109,30 @@ fn documented_answers_match_the_response_types() {
         },
     );
     check("flag", Flagged { flags: 2 });
+    check(
+        "moderation queue",
+        QueueBody {
+            comments: vec![QueueEntry {
+                comment: Comment {
+                    id: Uuid::new_v4(),
+                    item_id: Uuid::new_v4(),
+                    parent_id: None,
+                    handle: "Amber Heron".into(),
+                    body: "Sister Jones on ward 4 shouted at me.".into(),
+                    status: CommentStatus::Visible,
+                    pinned: false,
+                    hidden_reason: None,
+                    up: 3,
+                    up_version: 4,
+                    flags: 1,
+                    seq: 812,
+                    created_at: Millis(0),
+                },
+                flag_reasons: vec!["names a colleague".into()],
+            }],
+            next: Some(812),
+        },
+    );
     check(
         "sign-up",
         ParticipantBody {

@@ -17,7 +17,7 @@ import { participantFiles, CLIENT } from './lib/files.js';
 let server, browser, admin, pledge;
 
 before(async () => {
-  server = await startChorus({ users: [ADMIN, SAM, KIM] });
+  server = await startChorus({ users: [ADMIN, SAM, KIM], env: { CHORUS_RATE__COMMENT_BURST: '400' } });
   browser = await launchBrowser();
   admin = new Api(server.url);
   await admin.login(ADMIN.name, ADMIN.password);
@@ -326,11 +326,14 @@ test('a flagged comment waits in "needs review" with its flags until a facilitat
   assert.equal(await entry(desk.page, text).count(), 0, 'not in review before it is flagged');
   await flagger.ok('POST', `/api/conversations/${SLUG}/comments/${c.id}/flags`, { id: randomUUID(), reason: 'names a colleague' });
   await entry(desk.page, text).locator('.badge', { hasText: '1 flag' }).waitFor({ timeout: 5000 });
+  await entry(desk.page, text).locator('.reasons li', { hasText: 'names a colleague' }).waitFor({ timeout: 5000 });
   await eventually(async () => (await desk.page.locator('#audit tr').allTextContents()).some((r) => r.includes('flagged a comment') && r.includes('names a colleague')), 'the flag is in the audit log');
   // A second facilitator has it in review too; sam approves it: it leaves both desks' review queues.
   const other = await newPage(browser, { viewport: { width: 1400, height: 900 } });
   await openDesk(other.page, server.url, KIM, SLUG);
   await entry(other.page, text).locator('.badge', { hasText: '1 flag' }).waitFor({ timeout: 5000 });
+  // The reason came with the queue's page, not only in the audit log.
+  assert.equal(await entry(other.page, text).locator('.reasons li').textContent(), 'names a colleague');
   await entry(desk.page, text).focus();
   await desk.page.keyboard.press('a');
   await entry(desk.page, text).waitFor({ state: 'detached', timeout: 5000 });
@@ -349,6 +352,48 @@ test('a flagged comment waits in "needs review" with its flags until a facilitat
   await entry(desk.page, text).waitFor();
   await desk.page.click('#tab-review');
   assert.equal(await entry(desk.page, text).count(), 0, 'still out of review after a reload');
+  await assertClean(desk.page, desk.problems);
+  await desk.context.close();
+});
+
+test('thousands of entries: the desk reads its queues a page at a time ("Load more") and filters by pledge and text', { timeout: 120000 }, async () => {
+  const pledges = (await admin.snapshot()).items.filter((i) => i.kind === 'pledge').sort((x, y) => x.position - y.position);
+  const other = pledges[1];
+  assert.ok(other, 'the demo conversation has two pledges');
+  const author = new Api(server.url);
+  await author.ok('POST', `/api/conversations/${SLUG}/participants`, {});
+  const tag = 'bulk' + Date.now();
+  const N = 230; // more than one page of 200
+  for (let i = 0; i < N; i++) {
+    await author.ok('POST', `/api/conversations/${SLUG}/items/${other.id}/comments`, { id: randomUUID(), body: `Comment ${i} of ${tag}` });
+  }
+  const desk = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await openDesk(desk.page, server.url, SAM, SLUG);
+  await desk.page.click('#tab-all');
+  const bulk = desk.page.locator('.entry', { hasText: tag });
+  const more = desk.page.locator('#more');
+  // Newest first, a page of 200: the oldest of them are not read yet.
+  await eventually(async () => (await bulk.count()) === 200, 'the first page');
+  assert.equal(await more.isVisible(), true, '"Load more" while the server holds more');
+  assert.equal(await entry(desk.page, `Comment 3 of ${tag}`).count(), 0);
+  // Text search asks the server (any case): it finds what was not read yet.
+  await desk.page.fill('#f-q', `COMMENT 3 OF ${tag}`);
+  await eventually(async () => (await bulk.count()) === 1, 'one match');
+  assert.match(await bulk.first().textContent(), new RegExp(`Comment 3 of ${tag}`));
+  // The pledge filter: the bulk comments are all on the second pledge.
+  await desk.page.fill('#f-q', tag);
+  await desk.page.selectOption('#f-item', pledges[0].id);
+  await eventually(async () => (await bulk.count()) === 0, 'none on the first pledge');
+  await desk.page.selectOption('#f-item', other.id);
+  await desk.page.fill('#f-q', '');
+  await eventually(async () => (await bulk.count()) >= 200, 'the second pledge');
+  for (let i = 0; i < 10 && await more.isVisible(); i++) {
+    await more.click();
+    await desk.page.waitForFunction(() => !document.querySelector('#more')?.hasAttribute('disabled'));
+  }
+  assert.equal(await more.isVisible(), false, 'the end of the queue');
+  assert.equal(await bulk.count(), N, 'every entry, none twice');
+  assert.ok(await desk.page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1), 'fits 390 px');
   await assertClean(desk.page, desk.problems);
   await desk.context.close();
 });

@@ -12,7 +12,7 @@ use super::participation::{CommentBody, ItemBody};
 use super::{conversation, path_uuid};
 use crate::domain::text::COMMENT_MAX;
 use crate::domain::text::{clean, FLAG_REASON_MAX};
-use crate::domain::{AuthorAction, Comment, Event, Invalid, ModerationAction};
+use crate::domain::{AuthorAction, Event, Invalid, ModerationAction};
 use crate::http::auth::{new_token, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
@@ -20,7 +20,7 @@ use crate::http::query::ApiQuery;
 use crate::http::AppState;
 use crate::report::export::spreadsheet_safe;
 use crate::store::write::{self, AuthorModerated};
-use crate::store::{Command, QueueFilter};
+use crate::store::{Command, QueueEntry, QueueFilter, QueuePage};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,10 +114,12 @@ pub async fn item(
     Ok(Json(ItemBody { item }))
 }
 
-/// `{"comments": [...]}`: a moderation queue, oldest first.
+/// `{"comments": [...], "next": 812}`: a page of a moderation queue.
 #[derive(Debug, Serialize)]
 pub struct QueueBody {
-    pub comments: Vec<Comment>,
+    pub comments: Vec<QueueEntry>,
+    /// The `after` for the next page; `null` at the end.
+    pub next: Option<i64>,
 }
 
 /// `{"events": [...]}`: the audit trail.
@@ -142,8 +144,81 @@ pub struct OriginalBody {
 #[derive(Deserialize)]
 pub struct QueueQuery {
     status: Option<String>,
+    item_id: Option<String>,
+    q: Option<String>,
+    order: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
 }
 
+/// The longest text search the queue takes, in characters.
+pub const QUEUE_SEARCH_MAX: usize = 200;
+/// The most comments one page of a queue holds.
+pub const QUEUE_LIMIT_MAX: i64 = 500;
+
+impl QueueQuery {
+    fn page(&self) -> Result<QueuePage, Invalid> {
+        let filter = match self.status.as_deref().unwrap_or("all") {
+            "pending" => QueueFilter::Pending,
+            "hidden" => QueueFilter::Hidden,
+            "flagged" => QueueFilter::Flagged,
+            "review" => QueueFilter::Review,
+            "all" => QueueFilter::All,
+            other => {
+                return Err(Invalid::field(
+                    "status",
+                    format!("{other:?} is not one of pending, hidden, flagged, review, all"),
+                ))
+            }
+        };
+        let newest_first = match self.order.as_deref().unwrap_or("oldest") {
+            "oldest" => false,
+            "newest" => true,
+            other => {
+                return Err(Invalid::field(
+                    "order",
+                    format!("{other:?} is not one of oldest, newest"),
+                ))
+            }
+        };
+        let item_id = match self.item_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) => Some(
+                id.parse::<Uuid>()
+                    .map_err(|_| Invalid::field("item_id", format!("{id:?} is not a UUID")))?,
+            ),
+        };
+        // An empty search box searches nothing: the whole queue.
+        let text = match self.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(q) => Some(clean("q", q, 1, QUEUE_SEARCH_MAX)?),
+        };
+        let limit = self.limit.unwrap_or(100);
+        if !(1..=QUEUE_LIMIT_MAX).contains(&limit) {
+            return Err(Invalid::field(
+                "limit",
+                format!("must be between 1 and {QUEUE_LIMIT_MAX} (got {limit})"),
+            ));
+        }
+        if let Some(after) = self.after.filter(|a| *a < 0) {
+            return Err(Invalid::field(
+                "after",
+                format!("must be a sequence number, 0 or more (got {after})"),
+            ));
+        }
+        Ok(QueuePage {
+            filter,
+            item_id,
+            text,
+            newest_first,
+            after: self.after,
+            limit,
+        })
+    }
+}
+
+/// A page of a moderation queue: oldest first unless asked otherwise,
+/// filtered by item and text, with each comment's open flags' reasons.
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,24 +227,12 @@ pub async fn queue(
 ) -> Result<Json<QueueBody>, ApiError> {
     caller.staff()?;
     let conversation = conversation(&state, &slug).await?;
-    let filter = match query.status.as_deref().unwrap_or("all") {
-        "pending" => QueueFilter::Pending,
-        "hidden" => QueueFilter::Hidden,
-        "flagged" => QueueFilter::Flagged,
-        "all" => QueueFilter::All,
-        other => {
-            return Err(Invalid::field(
-                "status",
-                format!("{other:?} is not one of pending, hidden, flagged, all"),
-            )
-            .into())
-        }
-    };
-    let comments = state
-        .store
-        .moderation_queue(conversation.id, filter)
-        .await?;
-    Ok(Json(QueueBody { comments }))
+    let page = query.page()?;
+    let comments = state.store.moderation_queue(conversation.id, &page).await?;
+    let next = (comments.len() as i64 == page.limit)
+        .then(|| comments.last().map(|c| c.comment.seq))
+        .flatten();
+    Ok(Json(QueueBody { comments, next }))
 }
 
 #[derive(Deserialize)]
