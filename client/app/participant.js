@@ -286,6 +286,8 @@ class ItemView {
     this.toggleB.textContent = (exp ? 'Hide comments' : 'Comments') + ' (' + fmt(n) + ')';
     this.el.dataset.comments = String(n);
     this.empty.hidden = this.list.childElementCount > 0;
+    // A closed conversation takes no more comments: inviting one would mislead.
+    this.empty.textContent = open ? 'No comments yet. Be the first.' : 'No comments were made on this.';
   }
 
   /** @param {string} text @param {boolean} bad */
@@ -726,6 +728,14 @@ function renderConversation(c) {
   byId('profile').hidden = !qs.length;
 }
 
+/** "23:59 on 9 May": a deadline as people say it. @param {string} iso */
+function deadline(iso) {
+  const d = new Date(iso);
+  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' }).format(d);
+  const day = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long' }).format(d);
+  return time + ' on ' + day;
+}
+
 /** @param {string} st */
 function setOpen(st) {
   open = st === 'open';
@@ -733,6 +743,7 @@ function setOpen(st) {
   const note = byId('closed-note');
   note.hidden = open;
   note.textContent = st === 'upcoming' ? 'This conversation has not opened yet.' : st === 'closed' ? 'This conversation is closed. Thank you to everyone who took part; you can still read it.' : '';
+  for (const v of views.values()) v.renderCount();
   renderMe();
 }
 
@@ -779,7 +790,14 @@ function onEvent(msg) {
       const before = C && C.closes_at;
       renderConversation(msg.conversation);
       setOpen(stateOf(msg.conversation));
-      if (before && before !== msg.conversation.closes_at) say.say('The deadline has changed. ' + byId('countdown').textContent + '.');
+      if (before && before !== msg.conversation.closes_at) {
+        say.say('The deadline has changed. ' + byId('countdown').textContent + '.');
+        // A later deadline is news worth more than a changed countdown.
+        const later = Date.parse(msg.conversation.closes_at) > Date.parse(before);
+        const notice = byId('deadline-note');
+        notice.hidden = !later;
+        if (later) notice.textContent = 'Extended until ' + deadline(msg.conversation.closes_at) + '.';
+      }
       break;
     }
     default: break;

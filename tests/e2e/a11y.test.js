@@ -231,6 +231,10 @@ test('a closed conversation reads well and passes axe', { timeout: 60000 }, asyn
   await page.locator('#closed-note').waitFor();
   assert.match(await page.locator('#countdown').textContent(), /Closed/);
   assert.equal(await page.locator('li.item button.v-strong').first().isVisible(), false, 'no vote buttons once closed');
+  // No empty comment list invites a comment that can no longer be made.
+  const empties = await page.locator('.comments .empty').allTextContents();
+  assert.ok(empties.length > 0);
+  for (const text of empties) assert.equal(text, 'No comments were made on this.');
   await axe(page, 'closed conversation');
   await context.close();
 });

@@ -133,6 +133,12 @@ test('the deadline is extended through the API; the countdown changes without re
   const newText = await cd.textContent();
   assert.notEqual(newText, oldText);
   assert.match(newText, /left/);
+  // A visible notice says so in words, not only a changed countdown.
+  const notice = b.page.locator('#deadline-note');
+  await notice.waitFor({ state: 'visible', timeout: 5000 });
+  const d = new Date(later);
+  const expected = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' }).format(d) + ' on ' + new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long' }).format(d);
+  assert.equal(await notice.textContent(), `Extended until ${expected}.`);
   await notReloaded(b);
   await assertClean(b.page, b.problems);
 });
