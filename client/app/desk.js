@@ -13,6 +13,7 @@ import { fmt } from './tally.js';
 import { ago, when } from './time.js';
 import { ensureStaff } from './staff.js';
 import { opinionPanel } from './desk-opinion.js';
+import { SeenStore, dwellWatcher } from './desk-seen.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/desk\//, '').replace(/\/.*$/, ''));
 const API = conv(slug);
@@ -37,11 +38,17 @@ let auditSeq = 0;
 let auditTimer = 0;
 let auditBusy = false;
 let ready = false;
+/** What this facilitator has seen (set once logged in). @type {SeenStore|null} */ let seen = null;
+/** Entries seen while the "New" tab is shown stay listed (unmarked) until the tab is left. @type {Set<string>} */
+const keepNew = new Set();
+/** Entries checked for a bulk action (only ever ones shown in the list). @type {Set<string>} */
+const picked = new Set();
+const dwell = dwellWatcher((id) => markSeen([id]));
 
 // The server's queues, a page at a time: each tab's status and order, and
 // how far it has been read (`after`: the cursor; `more`: not at the end).
 const PAGE = 200;
-const SERVER_QUEUE = /** @type {Record<string, [string, string]>} */ ({ review: ['review', 'oldest'], all: ['all', 'newest'], hidden: ['hidden', 'newest'] });
+const SERVER_QUEUE = /** @type {Record<string, [string, string]>} */ ({ new: ['all', 'newest'], review: ['review', 'oldest'], all: ['all', 'newest'], hidden: ['hidden', 'newest'] });
 /** @type {Map<string, {after: number|null, more: boolean, busy: boolean}>} */
 const cursors = new Map();
 let filterItem = '';
@@ -71,8 +78,12 @@ function matchesFilters(e) {
   return true;
 }
 
-/** @param {string} q */
-function inQueue(q, /** @type {any} */ e) {
+/** Whether this facilitator has not seen an entry yet. @param {string} id */
+const unread = (id) => !!seen && !seen.has(id);
+
+/** @param {string} q @param {string} id */
+function inQueue(q, /** @type {any} */ e, id) {
+  if (q === 'new') return unread(id) || keepNew.has(id);
   if (q === 'review') return needsReview(e);
   if (q === 'hidden') return e.d.status === 'hidden';
   return true;
@@ -81,14 +92,16 @@ function inQueue(q, /** @type {any} */ e) {
 const timeOf = (/** @type {any} */ e) => Date.parse(e.d.created_at) || 0;
 
 function counts() {
-  let r = 0, a = 0, hd = 0;
-  for (const e of entries.values()) {
+  let r = 0, a = 0, hd = 0, n = 0;
+  for (const [id, e] of entries) {
     a++;
+    if (unread(id)) n++;
     if (needsReview(e)) r++;
     if (e.d.status === 'hidden') hd++;
   }
   // "+" while the server holds more than the desk has read.
   const more = (/** @type {string} */ q) => (cursors.get(q)?.more ? '+' : '');
+  byId('n-new').textContent = fmt(n);
   byId('n-review').textContent = fmt(r) + more('review');
   byId('n-all').textContent = fmt(a) + more('all');
   byId('n-hidden').textContent = fmt(hd) + more('hidden');
@@ -103,7 +116,7 @@ function scheduleRender() {
 
 function renderList() {
   const hadFocus = feed.contains(document.activeElement) && document.activeElement?.classList.contains('entry');
-  const sel = [...entries.entries()].filter(([, e]) => inQueue(queue, e) && matchesFilters(e));
+  const sel = [...entries.entries()].filter(([id, e]) => inQueue(queue, e, id) && matchesFilters(e));
   sel.sort((x, y) => (timeOf(x[1]) - timeOf(y[1])) || ((x[1].d.seq || 0) - (y[1].d.seq || 0)));
   if (queue !== 'review') sel.reverse(); // newest first; review is oldest first
   const ids = sel.map(([id]) => id);
@@ -121,6 +134,9 @@ function renderList() {
   // Move only what must move, so the focused element keeps its focus.
   nodes.forEach((n, i) => { if (list.children[i] !== n) list.insertBefore(n, list.children[i] || null); });
   while (list.children.length > nodes.length) list.lastElementChild?.remove();
+  // A bulk action only ever acts on what is shown.
+  for (const id of [...picked]) if (!ids.includes(id)) { picked.delete(id); rerender(id); }
+  updateBulk();
   byId('empty').hidden = ids.length > 0 || !!cursors.get(queue)?.more;
   updateMore();
   counts();
@@ -137,6 +153,7 @@ function renderEntry(id) {
   if (!el) {
     el = h('li', { className: 'entry', attrs: { 'data-id': id, tabindex: '-1' } });
     els.set(id, el);
+    dwell.watch(el);
   }
   if (!e) return el;
   const d = e.d;
@@ -152,9 +169,15 @@ function renderEntry(id) {
   const others = [];
   for (const [who, cid] of looking) if (cid === id && who !== myName) others.push(who);
   const acted = actedBy.get(id);
+  if (unread(id)) badges.unshift(h('span', { className: 'badge b-new', text: 'New' }));
   el.dataset.status = d.status;
   el.classList.toggle('flagged', d.flags > 0);
+  el.classList.toggle('unread', unread(id));
+  el.classList.toggle('picked', picked.has(id));
+  const box = h('input', { attrs: { type: 'checkbox', tabindex: '-1', 'aria-label': 'Select for a bulk action: ' + (e.kind === 'idea' ? d.title : d.body || '').slice(0, 60) } });
+  /** @type {HTMLInputElement} */ (box).checked = picked.has(id);
   el.replaceChildren(...[
+    h('label', { className: 'pick' }, [box]),
     h('p', { className: 'meta' }, [
       h('span', { className: 'kind', text: kind }), ' ',
       e.kind === 'comment' ? h('span', { className: 'on', text: 'on “' + (item ? item.title : 'a removed item') + '”' }) : null, ' ',
@@ -212,6 +235,7 @@ function upsert(kind, d) {
 let focusTimer = 0;
 /** @param {string|null} id */
 function setCurrent(id) {
+  if (id) markSeen([id]);
   if (current === id) { renderCurrent(); return; }
   const prev = current;
   current = id;
@@ -258,23 +282,35 @@ const actMsg = byId('act-msg');
 /** @param {string} text @param {boolean} [bad] */
 function msg(text, bad) { actMsg.textContent = text; actMsg.classList.toggle('bad', !!bad); }
 
-/** @param {string} id @param {string} action @param {string} [reason] */
-async function moderate(id, action, reason) {
+/**
+ * One moderation request (its own request_id), applied to the desk when it
+ * succeeds; throws what the server answered otherwise.
+ * @param {string} id @param {string} action @param {string} [reason]
+ */
+async function moderateOne(id, action, reason) {
   const e = entries.get(id);
   if (!e) return;
   const body = /** @type {any} */ ({ request_id: uuid(), action });
   if (reason) body.reason = reason;
+  if (e.kind === 'idea') {
+    const r = await call('POST', API + '/items/' + seg(id) + '/moderation', body);
+    const it = r && (r.item || r);
+    if (it && it.id) upsert('idea', it);
+  } else {
+    const r = await call('POST', API + '/comments/' + seg(id) + '/moderation', body);
+    const c = r && (r.comment || r);
+    if (c && c.id) upsert('comment', c);
+  }
+  actedBy.set(id, { who: myName, action, reason: reason || '' });
+  rerender(id);
+}
+
+/** @param {string} id @param {string} action @param {string} [reason] */
+async function moderate(id, action, reason) {
+  const e = entries.get(id);
+  if (!e) return;
   try {
-    if (e.kind === 'idea') {
-      const r = await call('POST', API + '/items/' + seg(id) + '/moderation', body);
-      const it = r && (r.item || r);
-      if (it && it.id) upsert('idea', it);
-    } else {
-      const r = await call('POST', API + '/comments/' + seg(id) + '/moderation', body);
-      const c = r && (r.comment || r);
-      if (c && c.id) upsert('comment', c);
-    }
-    actedBy.set(id, { who: myName, action, reason: reason || '' });
+    await moderateOne(id, action, reason);
     rerender(id);
     scheduleRender();
     msg(actionText(action) + '.');
@@ -392,6 +428,8 @@ const KEYS = /** @type {Record<string, string>} */ ({ h: 'hide', r: 'restore', a
 feed.addEventListener('keydown', (ev) => {
   const el = /** @type {HTMLElement} */ (ev.target).closest('.entry');
   if (!el || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.target !== el) return; // the entry's checkbox keeps its own keys
+  if (ev.key === ' ') { ev.preventDefault(); togglePick(el.dataset.id || ''); return; }
   const all = /** @type {HTMLElement[]} */ ([...list.children]);
   const i = all.indexOf(/** @type {HTMLElement} */ (el));
   let to = -1;
@@ -413,6 +451,143 @@ feed.addEventListener('click', (ev) => {
   if (el) /** @type {HTMLElement} */ (el).focus();
 });
 
+// ------------------------------------------------------------------ seen and bulk actions
+
+/** Marks entries seen (see desk-seen.js for when that happens). @param {string[]} ids */
+function markSeen(ids) {
+  if (!seen || !seen.add(ids)) return;
+  for (const id of ids) { if (queue === 'new') keepNew.add(id); rerender(id); }
+  counts();
+}
+
+/** @param {string} id */
+function togglePick(id) {
+  if (!id || !entries.has(id)) return;
+  if (picked.has(id)) picked.delete(id); else picked.add(id);
+  rerender(id);
+  updateBulk();
+}
+
+const bulkAll = /** @type {HTMLInputElement} */ (byId('bulk-all'));
+const bulkForm = /** @type {HTMLFormElement} */ (byId('bulk-form'));
+const bulkMsg = byId('bulk-msg');
+let bulkBusy = false;
+
+function shownIds() {
+  return [...list.children].map((c) => /** @type {HTMLElement} */ (c).dataset.id || '').filter(Boolean);
+}
+
+function updateBulk() {
+  const shown = shownIds();
+  const n = picked.size;
+  byId('bulk-n').textContent = n ? (n === 1 ? '1 selected' : fmt(n) + ' selected') : 'None selected';
+  bulkAll.checked = n > 0 && n === shown.length;
+  bulkAll.indeterminate = n > 0 && n < shown.length;
+  bulkAll.disabled = !shown.length;
+  for (const b of ['bulk-approve', 'bulk-hide', 'bulk-seen']) /** @type {HTMLButtonElement} */ (byId(b)).disabled = !n;
+  // The buttons show only with a selection, so the bar stays one line otherwise.
+  byId('bulk-btns').hidden = !n;
+  if (!n && !bulkForm.hidden) { bulkForm.hidden = true; byId('bulk-hide').setAttribute('aria-expanded', 'false'); }
+}
+
+feed.addEventListener('change', (ev) => {
+  const box = /** @type {HTMLInputElement} */ (ev.target);
+  const el = box.closest('.entry');
+  if (box.type === 'checkbox' && el) togglePick(/** @type {HTMLElement} */ (el).dataset.id || '');
+});
+
+bulkAll.addEventListener('change', () => {
+  const shown = shownIds();
+  const all = bulkAll.checked;
+  picked.clear();
+  if (all) for (const id of shown) picked.add(id);
+  for (const id of shown) rerender(id);
+  updateBulk();
+  bulkMsg.textContent = all ? 'Selected all ' + fmt(shown.length) + ' shown.' : 'Selection cleared.';
+});
+
+/**
+ * Sends one moderation request per selected entry, one after the other,
+ * and reports how many succeeded and failed. Entries the action does not
+ * apply to (approving something public and unflagged, hiding something
+ * hidden) are skipped and counted as such.
+ * @param {'approve'|'hide'} action @param {string} [reason]
+ */
+async function bulk(action, reason) {
+  if (bulkBusy) return;
+  const ids = [...picked].filter((id) => entries.has(id));
+  const applies = (/** @type {string} */ id) => {
+    const e = /** @type {any} */ (entries.get(id));
+    return action === 'hide' ? e.d.status !== 'hidden' : needsReview(e);
+  };
+  const todo = ids.filter(applies);
+  const skipped = ids.length - todo.length;
+  bulkBusy = true;
+  updateBulk();
+  let ok = 0;
+  /** @type {string[]} */ const errors = [];
+  const verb = action === 'hide' ? 'Hiding' : 'Approving';
+  for (const id of todo) {
+    bulkMsg.classList.remove('bad');
+    bulkMsg.textContent = verb + ' ' + fmt(ok + errors.length + 1) + ' of ' + fmt(todo.length) + '…';
+    try {
+      await moderateOne(id, action, reason);
+      ok++;
+      picked.delete(id);
+      rerender(id);
+    } catch (err) {
+      errors.push(explain(/** @type {any} */ (err), 'The action'));
+    }
+  }
+  bulkBusy = false;
+  scheduleRender();
+  const done = action === 'hide' ? 'Hid' : 'Approved';
+  let t = done + ' ' + fmt(ok) + ' of ' + fmt(todo.length) + '.';
+  if (errors.length) t += ' ' + fmt(errors.length) + ' failed (' + errors[0] + '); they stay selected.';
+  if (skipped) t += ' ' + fmt(skipped) + ' skipped (already ' + (action === 'hide' ? 'hidden' : 'public and unflagged') + ').';
+  bulkMsg.textContent = t;
+  bulkMsg.classList.toggle('bad', errors.length > 0);
+  say.say(t);
+  updateBulk();
+  // The button pressed may be disabled now that nothing is selected.
+  const a = /** @type {HTMLButtonElement|null} */ (document.activeElement);
+  if (!a || a === document.body || a.disabled) (bulkAll.disabled ? /** @type {HTMLElement|null} */ (list.querySelector('.entry')) : bulkAll)?.focus();
+}
+
+byId('bulk-approve').addEventListener('click', () => bulk('approve'));
+byId('bulk-seen').addEventListener('click', () => {
+  const ids = [...picked];
+  markSeen(ids);
+  picked.clear();
+  for (const id of ids) rerender(id);
+  updateBulk();
+  bulkMsg.classList.remove('bad');
+  bulkMsg.textContent = 'Marked ' + fmt(ids.length) + ' as seen.';
+});
+byId('bulk-hide').addEventListener('click', () => {
+  const open = bulkForm.hidden;
+  bulkForm.hidden = !open;
+  byId('bulk-hide').setAttribute('aria-expanded', String(open));
+  if (open) byId('bulk-reason').focus();
+});
+const closeBulkForm = () => { bulkForm.hidden = true; byId('bulk-hide').setAttribute('aria-expanded', 'false'); byId('bulk-hide').focus(); };
+byId('bulk-cancel').addEventListener('click', closeBulkForm);
+bulkForm.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.preventDefault(); closeBulkForm(); } });
+byId('bulk-reason').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') { ev.preventDefault(); bulkForm.requestSubmit(); }
+});
+bulkForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const free = /** @type {HTMLInputElement} */ (byId('bulk-reason-text')).value.trim();
+  const reason = free || /** @type {HTMLSelectElement} */ (byId('bulk-reason')).value;
+  if (!reason) { bulkMsg.textContent = 'Please give a reason.'; bulkMsg.classList.add('bad'); byId('bulk-reason-text').focus(); return; }
+  /** @type {HTMLInputElement} */ (byId('bulk-reason-text')).value = '';
+  bulkForm.hidden = true;
+  byId('bulk-hide').setAttribute('aria-expanded', 'false');
+  byId('bulk-hide').focus();
+  bulk('hide', reason);
+});
+
 // Tabs: arrow keys move between them (WAI-ARIA tabs pattern).
 const tabs = /** @type {HTMLButtonElement[]} */ ([...document.querySelectorAll('[role="tab"]')]);
 /** @param {HTMLButtonElement} t */
@@ -420,6 +595,7 @@ function selectTab(t) {
   for (const x of tabs) { const on = x === t; x.setAttribute('aria-selected', String(on)); x.tabIndex = on ? 0 : -1; }
   feed.setAttribute('aria-labelledby', t.id);
   queue = t.dataset.queue || 'all';
+  keepNew.clear();
   current = null;
   renderList();
   if (!cursors.has(queue)) loadPage(queue);
@@ -739,6 +915,7 @@ async function main() {
   const user = await ensureStaff('facilitator');
   if (!user) return;
   myName = user.name;
+  seen = new SeenStore(slug, myName);
   byId('who').textContent = 'Logged in as ' + user.name;
   byId('desk').hidden = false;
   opinionPanel(API, () => (C ? C.title : slug), say);
