@@ -98,7 +98,8 @@ test('a comment reaches the desk within a second; the keyboard hides it from par
   assert.equal(await desk.page.evaluate(() => document.activeElement?.id), 'reason');
   await desk.page.keyboard.press('Enter');
 
-  await card.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 5000 });
+  // Its author sees it marked hidden (issue 13); everyone else, nothing.
+  await card.locator('.comment.hidden-own .text', { hasText: text }).waitFor({ timeout: 5000 });
   await disp.page.locator('#ticker .d-card', { hasText: text }).waitFor({ state: 'detached', timeout: 5000 });
   await eventually(async () => (await entry(desk.page, text).getAttribute('data-status')) === 'hidden', 'the desk shows it hidden');
   await eventually(async () => /Hidden by sam/.test(await entry(desk.page, text).textContent()), 'the desk says who hid it');
@@ -201,7 +202,8 @@ test('two facilitators: one sees what the other looks at and does', { timeout: 1
   await two.page.click('#reason-ok');
   await entry(one.page, text).locator('.acted', { hasText: 'Hidden by kim (mentions a rota)' }).waitFor({ timeout: 5000 });
   assert.equal(await entry(one.page, text).getAttribute('data-status'), 'hidden');
-  await card.locator('.comment .text', { hasText: text }).waitFor({ state: 'detached', timeout: 5000 });
+  // Its author sees it marked hidden (issue 13); everyone else, nothing.
+  await card.locator('.comment.hidden-own .text', { hasText: text }).waitFor({ timeout: 5000 });
   // Restore from sam's desk with the keyboard.
   await entry(one.page, text).focus();
   await one.page.keyboard.press('r');
@@ -243,8 +245,10 @@ test('edit, hide everything by a participant, suspend; display mode and display 
   await desk.page.keyboard.press('x');
   await desk.page.fill('#reason-text', 'targets a colleague');
   await desk.page.keyboard.press('Enter');
-  await card.locator('.comment .text', { hasText: t2 }).waitFor({ state: 'detached', timeout: 5000 });
-  await card.locator('.comment .text', { hasText: edited }).waitFor({ state: 'detached', timeout: 5000 });
+  // Its author sees it marked hidden (issue 13); everyone else, nothing.
+  await card.locator('.comment.hidden-own .text', { hasText: t2 }).waitFor({ timeout: 5000 });
+  // Its author sees it marked hidden (issue 13); everyone else, nothing.
+  await card.locator('.comment.hidden-own .text', { hasText: edited }).waitFor({ timeout: 5000 });
 
   // Suspend: their next comment is refused.
   await entry(desk.page, t2).focus();
