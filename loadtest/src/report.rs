@@ -38,7 +38,7 @@ impl Latency {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub scenario: String,
-    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `floor`.
+    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `socketio-coalesced`, `floor`.
     pub system: String,
     pub connections: usize,
     pub nodes: usize,
