@@ -6,7 +6,8 @@
 //! protocol (docs/protocol.md, docs/api.md) and never links chorus.
 //!
 //! The same workloads run against two baselines so the figures are ratios
-//! from one run: a Socket.IO vote counter (`peers/socketio`) and a bare
+//! from one run: a Socket.IO vote counter (`peers/socketio`, broadcasting
+//! every vote as `socketio` or coalescing as `socketio-coalesced`) and a bare
 //! tokio-tungstenite broadcast loop (the floor of the machine).
 //!
 //! How it is put together, in the order data flows:

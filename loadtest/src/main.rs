@@ -27,7 +27,7 @@ struct Cli {
     /// chorus nodes (cluster: at least 2).
     #[arg(long, default_value_t = 1)]
     nodes: usize,
-    /// Run the same workload against a peer too (repeatable): socketio, floor.
+    /// Run the same workload against a peer too (repeatable): socketio, socketio-coalesced, floor.
     #[arg(long, value_enum, value_delimiter = ',')]
     peer: Vec<Peer>,
     /// Measure only the peers, not chorus.
@@ -78,7 +78,7 @@ struct Cli {
     /// Votes in flight at most; sends beyond it are skipped and counted.
     #[arg(long, default_value_t = 1024)]
     max_in_flight: usize,
-    /// The tally interval the floor imitates, in milliseconds (chorus's default is 100).
+    /// The tally interval the floor and socketio-coalesced use, in milliseconds (chorus's default is 100).
     #[arg(long, default_value_t = 100)]
     tally_interval_ms: u64,
     /// No progress bar.

@@ -45,10 +45,24 @@ impl Scenario {
 /// A baseline run side by side with chorus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Peer {
-    /// A Socket.IO 4 vote counter with the Redis adapter (loadtest/peers/socketio).
+    /// A Socket.IO 4 vote counter with the Redis adapter (loadtest/peers/socketio):
+    /// every vote broadcast at once.
     Socketio,
+    /// The same server coalescing: the latest changed tallies every 100 ms to a room.
+    SocketioCoalesced,
     /// A bare tokio-tungstenite broadcast loop: the floor of this machine.
     Floor,
+}
+
+impl Peer {
+    /// The system name in reports, as given to `--peer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Socketio => "socketio",
+            Peer::SocketioCoalesced => "socketio-coalesced",
+            Peer::Floor => "floor",
+        }
+    }
 }
 
 /// The store chorus runs on.
@@ -108,7 +122,7 @@ pub struct Options {
     pub connect_batch: usize,
     /// Votes in flight at most (open-loop sends beyond it are counted as skipped).
     pub max_in_flight: usize,
-    /// The chorus tally interval the floor imitates.
+    /// The chorus tally interval the floor and socketio-coalesced use.
     pub tally_interval: Duration,
     /// Show a progress bar.
     pub progress: bool,

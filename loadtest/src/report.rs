@@ -38,7 +38,7 @@ impl Latency {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub scenario: String,
-    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `floor`.
+    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `socketio-coalesced`, `floor`.
     pub system: String,
     pub connections: usize,
     pub nodes: usize,
@@ -110,7 +110,7 @@ pub fn table(reports: &[Report]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<16} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
+        "{:<15} {:<18} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
         "scenario",
         "system",
         "conns",
@@ -130,7 +130,7 @@ pub fn table(reports: &[Report]) -> String {
         let writes = r.votes_per_s + r.comments_per_s;
         let _ = writeln!(
             out,
-            "{:<15} {:<16} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
+            "{:<15} {:<18} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
             r.scenario,
             r.system,
             r.connections,

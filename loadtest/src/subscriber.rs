@@ -285,6 +285,11 @@ impl Subscriber {
                 self.apply_tallies(&items, now);
                 self.initialised = true;
             }
+            Update::Changes(items) => {
+                // Before the snapshot they only raise the starting point.
+                self.settle_pending(false);
+                self.apply_tallies(&items, now);
+            }
             Update::Comment { seq, id, visible } => {
                 self.sequence(seq);
                 if visible {
@@ -324,8 +329,15 @@ impl Subscriber {
                 version: t.version,
             };
             let held = match self.out.tallies[i] {
-                // Before the first full frame the starting point is unknown; after it,
-                // an item it did not list (the Socket.IO peer lists voted items only) starts at zero.
+                // Before the first full frame the starting point is unknown (changes that
+                // overtook it only raise it); after it, an item it did not list (the
+                // Socket.IO peer lists voted items only) starts at zero.
+                Some(h) if !self.initialised => {
+                    if t.version > h.version {
+                        self.out.tallies[i] = Some(new);
+                    }
+                    continue;
+                }
                 None if !self.initialised => {
                     self.out.tallies[i] = Some(new);
                     continue;

@@ -56,7 +56,12 @@ pub enum Update<'a> {
     Subscribed {
         seq: Option<u64>,
     },
+    /// Tallies; the first one a subscriber receives is its starting point.
     Tallies(Vec<ItemTally<'a>>),
+    /// Tallies of the items that changed (the Socket.IO peer's `tally` and
+    /// `tallies-changed`): never a starting point, since one may overtake the
+    /// `tallies` snapshot a new connection is sent.
+    Changes(Vec<ItemTally<'a>>),
     Comment {
         seq: u64,
         id: Cow<'a, str>,
@@ -115,6 +120,8 @@ pub fn decode_chorus(text: &str) -> anyhow::Result<Update<'_>> {
 }
 
 /// An Engine.IO packet carrying a Socket.IO packet, as far as the load test cares.
+/// Events: `tallies` (the snapshot on connect), `tally` (one item, per vote) and
+/// `tallies-changed` (the coalesced mode: the latest tallies of the items changed).
 #[derive(Debug)]
 pub enum SioPacket<'a> {
     /// `0{...}`: the Engine.IO handshake.
@@ -123,7 +130,7 @@ pub enum SioPacket<'a> {
     Ping,
     /// `40...`: connected to the default namespace.
     Connected,
-    /// `42["tally"|"tallies", ...]`.
+    /// `42["tally"|"tallies"|"tallies-changed", ...]`.
     Update(Update<'a>),
     /// `41`, `44...`: disconnected or refused.
     Refused(String),
@@ -151,11 +158,15 @@ pub fn decode_socketio(text: &str) -> anyhow::Result<SioPacket<'_>> {
                     .unwrap_or("");
                 match name {
                     "tally" => {
-                        SioPacket::Update(Update::Tallies(vec![serde_json::from_str(data)?]))
+                        SioPacket::Update(Update::Changes(vec![serde_json::from_str(data)?]))
                     }
                     "tallies" => {
                         let t: SioTallies = serde_json::from_str(data)?;
                         SioPacket::Update(Update::Tallies(t.items))
+                    }
+                    "tallies-changed" => {
+                        let t: SioTallies = serde_json::from_str(data)?;
+                        SioPacket::Update(Update::Changes(t.items))
                     }
                     _ => SioPacket::Other,
                 }
@@ -199,8 +210,16 @@ mod tests {
         let t = r#"42["tally",{"id":"a","strong":1,"wrong":0,"version":1}]"#;
         assert!(matches!(
             decode_socketio(t).unwrap(),
-            SioPacket::Update(Update::Tallies(_))
+            SioPacket::Update(Update::Changes(_))
         ));
+        let t = r#"42["tallies-changed",{"items":[{"id":"a","strong":1,"wrong":0,"version":3},{"id":"b","strong":0,"wrong":2,"version":2}]}]"#;
+        match decode_socketio(t).unwrap() {
+            SioPacket::Update(Update::Changes(items)) => {
+                assert_eq!(items.len(), 2);
+                assert_eq!((items[1].id.as_ref(), items[1].version), ("b", 2));
+            }
+            other => panic!("{other:?}"),
+        }
         let t = r#"42["tallies",{"items":[{"id":"a","strong":1,"wrong":0,"version":1}]}]"#;
         match decode_socketio(t).unwrap() {
             SioPacket::Update(Update::Tallies(items)) => assert_eq!(items.len(), 1),

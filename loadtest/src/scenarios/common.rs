@@ -15,7 +15,8 @@ use crate::options::{Database, Options, Peer};
 use crate::progress;
 use crate::report::{Latency, Report};
 use crate::subscriber::{CatchUp, Held, Outcome, Shared, Subscriber};
-use crate::systems::{chorus::Chorus, floor::Floor, socketio::SocketIo, System, Voter};
+use crate::systems::socketio::{EmitMode, SocketIo};
+use crate::systems::{chorus::Chorus, floor::Floor, System, Voter};
 
 /// Which system to start.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +45,12 @@ pub async fn start(kind: Kind, opts: &Options, nodes: usize) -> anyhow::Result<A
             Some(target) => System::Chorus(Chorus::attach(opts, target).await?),
             None => System::Chorus(Chorus::start(opts, db, nodes).await?),
         },
-        Kind::Peer(Peer::Socketio) => System::SocketIo(SocketIo::start(opts, nodes).await?),
+        Kind::Peer(Peer::Socketio) => {
+            System::SocketIo(SocketIo::start(opts, nodes, EmitMode::PerVote).await?)
+        }
+        Kind::Peer(Peer::SocketioCoalesced) => {
+            System::SocketIo(SocketIo::start(opts, nodes, EmitMode::Coalesced).await?)
+        }
         Kind::Peer(Peer::Floor) => System::Floor(Floor::start(opts).await?),
     };
     Ok(Arc::new(system))

@@ -16,8 +16,7 @@ use crate::report::Report;
 fn failed(scenario: Scenario, kind: Kind, e: anyhow::Error) -> Report {
     let system = match kind {
         Kind::Chorus(db) => format!("chorus/{}", db.name()),
-        Kind::Peer(Peer::Socketio) => "socketio".into(),
-        Kind::Peer(Peer::Floor) => "floor".into(),
+        Kind::Peer(peer) => peer.name().into(),
     };
     let mut r = Report::new(scenario.name(), &system);
     r.fail(format!("{e:#}"));

@@ -50,11 +50,11 @@ pub enum System {
 }
 
 impl System {
-    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `floor`.
+    /// `chorus/sqlite`, `chorus/postgres`, `socketio`, `socketio-coalesced`, `floor`.
     pub fn name(&self) -> String {
         match self {
             System::Chorus(c) => c.name(),
-            System::SocketIo(_) => "socketio".into(),
+            System::SocketIo(s) => s.name().into(),
             System::Floor(_) => "floor".into(),
         }
     }

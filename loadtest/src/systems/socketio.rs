@@ -1,5 +1,7 @@
 //! The Socket.IO peer: `node loadtest/peers/socketio/server.js`, one process per node,
-//! sharing counters and broadcasts through Redis.
+//! sharing counters and broadcasts through Redis; `socketio` broadcasts every
+//! vote, `socketio-coalesced` (the same server, `EMIT_MODE=coalesced`) the
+//! latest changed tallies every 100 ms.
 
 use std::path::PathBuf;
 
@@ -18,8 +20,27 @@ use crate::subscriber::Held;
 /// The line server.js prints once it listens.
 const LISTENING_PREFIX: &str = "socketio listening on ";
 
+/// How the server sends tallies (its `EMIT_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitMode {
+    /// Every vote's tally to everyone at once (`"tally"` events).
+    PerVote,
+    /// The latest changed tallies every 100 ms to a room (`"tallies-changed"` events).
+    Coalesced,
+}
+
+impl EmitMode {
+    fn env(self) -> &'static str {
+        match self {
+            EmitMode::PerVote => "per-vote",
+            EmitMode::Coalesced => "coalesced",
+        }
+    }
+}
+
 pub struct SocketIo {
     pub bases: Vec<String>,
+    pub mode: EmitMode,
     pub item_ids: Vec<String>,
     http: Client,
     nodes: Vec<ServerProcess>,
@@ -58,8 +79,11 @@ pub fn peer_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/peers/socketio"))
 }
 
-/// `npm ci` once, so the peer runs from its lock file.
+/// `npm ci` once, so the peer runs from its lock file. One at a time: tests
+/// start both modes in parallel, and two `npm ci` in one directory collide.
 async fn ensure_installed(dir: &PathBuf) -> anyhow::Result<()> {
+    static INSTALL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = INSTALL.lock().await;
     if dir.join("node_modules/socket.io").exists() {
         return Ok(());
     }
@@ -72,13 +96,14 @@ async fn ensure_installed(dir: &PathBuf) -> anyhow::Result<()> {
 }
 
 impl SocketIo {
-    pub async fn start(opts: &Options, nodes: usize) -> anyhow::Result<SocketIo> {
+    pub async fn start(opts: &Options, nodes: usize, mode: EmitMode) -> anyhow::Result<SocketIo> {
         let dir = peer_dir();
         ensure_installed(&dir).await?;
         let tmp = tempfile::Builder::new().prefix("socketio-lt-").tempdir()?;
         let key_prefix = format!("lt-sio-{}", uuid::Uuid::new_v4().simple());
         let mut peer = SocketIo {
             bases: Vec::new(),
+            mode,
             item_ids: (0..opts.items)
                 .map(|_| uuid::Uuid::new_v4().to_string())
                 .collect(),
@@ -99,7 +124,12 @@ impl SocketIo {
                 .env("PORT", "0")
                 .env("HOST", "127.0.0.1")
                 .env("REDIS_URL", &opts.redis_url)
-                .env("KEY_PREFIX", &peer.key_prefix);
+                .env("KEY_PREFIX", &peer.key_prefix)
+                .env("EMIT_MODE", mode.env())
+                .env(
+                    "EMIT_INTERVAL_MS",
+                    opts.tally_interval.as_millis().to_string(),
+                );
             let log = peer._dir.path().join(format!("socketio-{node}.log"));
             match spawn(cmd, LISTENING_PREFIX, &log, START_TIMEOUT).await {
                 Ok(p) => {
@@ -113,6 +143,14 @@ impl SocketIo {
             }
         }
         Ok(peer)
+    }
+
+    /// `socketio` or `socketio-coalesced`.
+    pub fn name(&self) -> &'static str {
+        match self.mode {
+            EmitMode::PerVote => "socketio",
+            EmitMode::Coalesced => "socketio-coalesced",
+        }
     }
 
     pub fn pids(&self) -> Vec<u32> {
