@@ -35,8 +35,9 @@ declare -A ARGS=(
   [ingest]="ingest -n 256 -d 30 --database sqlite,postgres"
   [fanout]="fanout -n 10000 -r 2000 -d 15 --steps 1250,2500,5000,10000 --peer socketio,floor"
   [cluster]="cluster -n 10000 -r 2000 -d 30 --nodes 2 --peer socketio"
+  [big-conversation]="big-conversation -n 50 -d 10"
 )
-ORDER=(event-burst event-burst-1k comment-stream idle ingest fanout cluster)
+ORDER=(event-burst event-burst-1k comment-stream idle ingest fanout cluster big-conversation)
 if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
 
 {

@@ -21,7 +21,8 @@
 //!   should hold from the acknowledged votes.
 //! - `subscriber`: one watching client (`wire` decodes frames, `net` opens
 //!   sockets); `latency`: matching deliveries to send times, histograms.
-//! - `scenarios`: event-burst, comment-stream, idle, ingest, fanout, cluster.
+//! - `scenarios`: event-burst, comment-stream, idle, ingest, fanout, cluster,
+//!   big-conversation (seeds a big conversation, then times the read endpoints).
 //! - `host`: file descriptor limit, server CPU and memory from /proc.
 
 pub mod chorus_env;

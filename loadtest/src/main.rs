@@ -15,13 +15,13 @@ struct Cli {
     /// The workload.
     #[arg(value_enum)]
     scenario: Scenario,
-    /// Connected clients (participants, watchers, idle connections; ingest: concurrent voters).
+    /// Connected clients (participants, watchers, idle connections; ingest: concurrent voters; big-conversation: concurrent readers).
     #[arg(long, short = 'n', default_value_t = 50)]
     connections: usize,
     /// Votes (comment-stream: comments) per second.
     #[arg(long, short = 'r', default_value_t = 100.0)]
     rate: f64,
-    /// Seconds the measured phase lasts.
+    /// Seconds the measured phase lasts (big-conversation: per endpoint).
     #[arg(long, short = 'd', default_value_t = 3.0)]
     duration: f64,
     /// chorus nodes (cluster: at least 2).
@@ -60,9 +60,18 @@ struct Cli {
     /// Redis for the cluster and the Socket.IO peer.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis: String,
-    /// Pledges in the conversation.
-    #[arg(long, default_value_t = 8)]
-    items: usize,
+    /// Pledges in the conversation (default 8; big-conversation: 10).
+    #[arg(long)]
+    items: Option<usize>,
+    /// big-conversation: participants to sign up.
+    #[arg(long, default_value_t = 2_000)]
+    participants: usize,
+    /// big-conversation: comments and replies to make (60% comments, 40% replies).
+    #[arg(long, default_value_t = 20_000)]
+    comments: usize,
+    /// big-conversation: votes to cast, on pledges (one per participant per pledge) then up-votes on comments.
+    #[arg(long, default_value_t = 100_000)]
+    votes: usize,
     /// fanout: stop adding watchers once p99 passes this many milliseconds.
     #[arg(long, default_value_t = 250)]
     p99_bound_ms: u64,
@@ -91,6 +100,11 @@ struct Cli {
 
 impl Cli {
     fn options(self) -> anyhow::Result<Options> {
+        let default_items = if self.scenario == Scenario::BigConversation {
+            10
+        } else {
+            8
+        };
         let admin = match self.admin {
             Some(a) => {
                 let (name, password) = a
@@ -114,7 +128,10 @@ impl Cli {
             databases: self.database,
             postgres_url: self.postgres,
             redis_url: self.redis,
-            items: self.items,
+            items: self.items.unwrap_or(default_items),
+            participants: self.participants,
+            comments: self.comments,
+            votes: self.votes,
             p99_bound: Duration::from_millis(self.p99_bound_ms),
             fanout_steps: self.steps,
             source_ips: self.source_ips,

@@ -19,6 +19,8 @@ pub enum Scenario {
     Fanout,
     /// event-burst over several chorus nodes behind Redis and PostgreSQL: cross-node latency.
     Cluster,
+    /// Seed one big conversation over the API, then N readers per read endpoint: p50/p99, requests/s.
+    BigConversation,
 }
 
 impl Scenario {
@@ -30,6 +32,7 @@ impl Scenario {
             Scenario::Ingest => "ingest",
             Scenario::Fanout => "fanout",
             Scenario::Cluster => "cluster",
+            Scenario::BigConversation => "big-conversation",
         }
     }
 
@@ -112,6 +115,12 @@ pub struct Options {
     pub redis_url: String,
     /// Pledges in the conversation the load votes on.
     pub items: usize,
+    /// big-conversation: participants signed up before reading.
+    pub participants: usize,
+    /// big-conversation: comments and replies made before reading.
+    pub comments: usize,
+    /// big-conversation: votes on pledges and up-votes on comments made before reading.
+    pub votes: usize,
     /// The bound fanout stops at.
     pub p99_bound: Duration,
     /// Explicit fanout steps; default doubling up to `connections`.
@@ -147,6 +156,9 @@ impl Default for Options {
             postgres_url: "postgres://postgres@127.0.0.1:5432".into(),
             redis_url: "redis://127.0.0.1:6379".into(),
             items: 8,
+            participants: 2_000,
+            comments: 20_000,
+            votes: 100_000,
             p99_bound: Duration::from_millis(250),
             fanout_steps: Vec::new(),
             source_ips: 8,

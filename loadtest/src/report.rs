@@ -71,10 +71,35 @@ pub struct Report {
     /// Writes that failed, and open-loop sends skipped because too many were in flight.
     pub write_errors: u64,
     pub skipped_sends: u64,
+    /// big-conversation: the read endpoint this report measured (`latency_ms` is its answer time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// big-conversation: successful answers per second over all readers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_per_s: Option<f64>,
+    /// big-conversation: bytes of one answer as sent (compressed when the server compresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_bytes: Option<u64>,
+    /// big-conversation: the conversation the reads ran against and how long seeding took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Seed>,
     /// Every client's final state equals the store's; every comment once, in order.
     pub exact: bool,
     /// Why `exact` is false, or other things that went wrong.
     pub problems: Vec<String>,
+}
+
+/// What big-conversation seeded before reading, straight through the REST API.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Seed {
+    pub participants: usize,
+    pub pledges: usize,
+    pub comments: usize,
+    pub replies: usize,
+    pub pledge_votes: usize,
+    pub comment_up_votes: usize,
+    /// Wall-clock seconds from the first sign-up to the last acknowledged write.
+    pub seconds: f64,
 }
 
 impl Report {
@@ -108,6 +133,15 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// A plain text table of the reports, then chorus/peer ratios.
 pub fn table(reports: &[Report]) -> String {
     let mut out = String::new();
+    let (reads, reports): (Vec<Report>, Vec<Report>) =
+        reports.iter().cloned().partition(|r| r.endpoint.is_some());
+    let reports = &reports[..];
+    if !reads.is_empty() {
+        out.push_str(&reads_table(&reads));
+    }
+    if reports.is_empty() {
+        return out;
+    }
     let _ = writeln!(
         out,
         "{:<15} {:<18} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
@@ -165,6 +199,116 @@ pub fn table(reports: &[Report]) -> String {
     out
 }
 
+/// The seed line of the first report that has one.
+fn seed_line(reports: &[Report]) -> Option<String> {
+    let seed = reports.iter().find_map(|r| r.seed.as_ref())?;
+    Some(format!(
+        "seeded {} participants, {} pledges, {} comments + {} replies, {} pledge votes + {} comment up-votes in {:.1} s",
+        seed.participants,
+        seed.pledges,
+        seed.comments,
+        seed.replies,
+        seed.pledge_votes,
+        seed.comment_up_votes,
+        seed.seconds
+    ))
+}
+
+/// big-conversation's figures: one row per read endpoint.
+fn reads_table(reads: &[Report]) -> String {
+    let mut out = String::new();
+    if let Some(line) = seed_line(reads) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(
+        out,
+        "{:<44} {:<14} {:>7} {:>10} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} {:>5}",
+        "endpoint",
+        "system",
+        "readers",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "bytes",
+        "cpu s",
+        "lt cpu",
+        "ok"
+    );
+    for r in reads {
+        let _ = writeln!(
+            out,
+            "{:<44} {:<14} {:>7} {:>10} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>7} {:>7} {:>5}",
+            r.endpoint.as_deref().unwrap_or("-"),
+            r.system,
+            r.connections,
+            opt(r.requests_per_s, 0),
+            r.latency_ms.p50,
+            r.latency_ms.p99,
+            r.latency_ms.max,
+            r.response_bytes.map_or("-".to_string(), |b| b.to_string()),
+            opt(r.server_cpu_s, 2),
+            opt(r.client_cpu_s, 1),
+            if r.exact { "yes" } else { "NO" }
+        );
+    }
+    for r in reads.iter().filter(|r| !r.problems.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\n{} {}:",
+            r.endpoint.as_deref().unwrap_or("-"),
+            r.system
+        );
+        for p in r.problems.iter().take(20) {
+            let _ = writeln!(out, "  - {p}");
+        }
+    }
+    out
+}
+
+/// big-conversation's figures as a Markdown table.
+fn reads_markdown(reads: &[Report]) -> String {
+    let mut out = String::new();
+    if let Some(line) = seed_line(reads) {
+        let _ = writeln!(out, "{}.\n", capitalise(&line));
+    }
+    let _ = writeln!(
+        out,
+        "| endpoint | system | readers | requests/s | p50 ms | p90 ms | p99 ms | max ms | bytes | server CPU s | loadtest CPU s | ok |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for r in reads {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} |",
+            r.endpoint.as_deref().unwrap_or("-"),
+            r.system,
+            r.connections,
+            opt(r.requests_per_s, 0),
+            r.latency_ms.p50,
+            r.latency_ms.p90,
+            r.latency_ms.p99,
+            r.latency_ms.max,
+            r.response_bytes.map_or("-".to_string(), |b| b.to_string()),
+            opt(r.server_cpu_s, 2),
+            opt(r.client_cpu_s, 1),
+            if r.exact { "yes" } else { "**no**" }
+        );
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// chorus / peer ratios of p99 latency, CPU per delivered update and memory per
 /// connection, for each scenario (and fanout step) both ran.
 fn ratios(reports: &[Report]) -> Vec<String> {
@@ -197,6 +341,31 @@ pub fn markdown(command: &str, reports: &[Report]) -> String {
     let mut out = String::new();
     let title = reports.first().map_or("run", |r| r.scenario.as_str());
     let _ = writeln!(out, "### {title}\n\n```\n{command}\n```\n");
+    let (reads, reports): (Vec<Report>, Vec<Report>) =
+        reports.iter().cloned().partition(|r| r.endpoint.is_some());
+    let reports = &reports[..];
+    if !reads.is_empty() {
+        out.push_str(&reads_markdown(&reads));
+        let problems: Vec<&Report> = reads.iter().filter(|r| !r.problems.is_empty()).collect();
+        if !problems.is_empty() {
+            let _ = writeln!(out, "\nProblems:\n");
+            for r in problems {
+                for p in r.problems.iter().take(10) {
+                    let _ = writeln!(
+                        out,
+                        "- {} `{}`: {p}",
+                        r.system,
+                        r.endpoint.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        if reports.is_empty() {
+            out.push('\n');
+            return out;
+        }
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "| system | conns | nodes | writes/s | frames/s | p50 ms | p90 ms | p99 ms | max ms | cross-node p99 ms | answer p99 ms | KB/conn | server CPU s | CPU µs/update | loadtest CPU s | exact |"

@@ -17,7 +17,7 @@ fn small() -> Options {
     }
 }
 
-async fn smoke(scenario: Scenario, options: Options) {
+async fn smoke(scenario: Scenario, options: Options) -> Vec<loadtest::Report> {
     let reports = loadtest::run(scenario, options)
         .await
         .expect("the scenario runs");
@@ -33,12 +33,19 @@ async fn smoke(scenario: Scenario, options: Options) {
         match scenario {
             Scenario::Idle => assert!(report.rss_per_connection_kb.is_some(), "{report:?}"),
             Scenario::Ingest => assert!(report.votes_per_s > 0.0, "{report:?}"),
+            Scenario::BigConversation => assert!(
+                report.requests_per_s.unwrap_or_default() > 0.0
+                    && report.latency_ms.p99 > 0.0
+                    && report.seed.is_some(),
+                "{report:?}"
+            ),
             _ => assert!(
                 report.updates_delivered > 0 && report.latency_ms.p99 > 0.0,
                 "{report:?}"
             ),
         }
     }
+    reports
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +73,8 @@ async fn loadtest_idle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loadtest_ingest_on_both_stores() {
     if !crate::helpers::postgres_reachable().await {
-        return smoke(Scenario::Ingest, small()).await;
+        smoke(Scenario::Ingest, small()).await;
+        return;
     }
     smoke(
         Scenario::Ingest,
@@ -103,4 +111,32 @@ async fn loadtest_cluster() {
         },
     )
     .await;
+}
+
+/// Tiny sizes: 30 participants, 3 pledges, 60 comments and replies, 300
+/// votes (90 on pledges, 210 up-votes), then 5 readers for a second on each
+/// of the five read endpoints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loadtest_big_conversation() {
+    let options = Options {
+        connections: 5,
+        duration: Duration::from_secs(1),
+        items: 3,
+        participants: 30,
+        comments: 60,
+        votes: 300,
+        ..small()
+    };
+    let reports = smoke(Scenario::BigConversation, options).await;
+    assert_eq!(reports.len(), 5, "{}", loadtest::report::table(&reports));
+    let seed = reports[0].seed.clone().expect("a seed");
+    assert_eq!(
+        (
+            seed.participants,
+            seed.pledges,
+            seed.comments + seed.replies
+        ),
+        (30, 3, 60)
+    );
+    assert_eq!(seed.pledge_votes + seed.comment_up_votes, 300);
 }

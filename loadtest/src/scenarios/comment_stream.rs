@@ -89,6 +89,7 @@ async fn measure(system: &Arc<System>, opts: &Options) -> anyhow::Result<Report>
                         &chorus.item_ids[item],
                         &index.ids[k],
                         &body,
+                        None,
                     )
                     .await
                 {

@@ -1,5 +1,7 @@
-//! The scenarios of issue 4, each against chorus and the peers that apply.
+//! The scenarios of issue 4 (and big-conversation, issue 13), each against
+//! chorus and the peers that apply.
 
+pub mod big_conversation;
 pub mod comment_stream;
 pub mod common;
 pub mod event_burst;
@@ -82,6 +84,14 @@ pub async fn run(scenario: Scenario, opts: &Options) -> Vec<Report> {
             }
             for kind in kinds {
                 push(&mut reports, scenario, kind, ingest::run(kind, opts).await);
+            }
+        }
+        Scenario::BigConversation => {
+            for kind in common::kinds(opts, false) {
+                match big_conversation::run(kind, opts).await {
+                    Ok(rows) => reports.extend(rows),
+                    Err(e) => reports.push(failed(scenario, kind, e)),
+                }
             }
         }
         Scenario::Fanout => {

@@ -23,6 +23,8 @@ pub struct Chorus {
     pub slug: String,
     pub item_ids: Vec<String>,
     pub database: Option<Database>,
+    /// The admin's session cookie, when the load test logged one in.
+    pub admin: Option<String>,
     http: Client,
     nodes: Vec<ServerProcess>,
     store: Option<Store>,
@@ -132,6 +134,7 @@ impl Chorus {
                 .map(|_| uuid::Uuid::new_v4().to_string())
                 .collect(),
             database: Some(database),
+            admin: None,
             http: http_client()?,
             nodes: Vec::new(),
             store: Some(store),
@@ -192,6 +195,7 @@ impl Chorus {
         for (position, id) in self.item_ids.iter().enumerate() {
             api.add_pledge(&admin, &self.slug, id, position + 1).await?;
         }
+        self.admin = Some(admin);
         Ok(())
     }
 
@@ -206,6 +210,7 @@ impl Chorus {
                 .unwrap_or_else(|| format!("lt-{}", random_token(8))),
             item_ids: Vec::new(),
             database: None,
+            admin: None,
             http: http_client()?,
             nodes: Vec::new(),
             store: None,
@@ -213,23 +218,26 @@ impl Chorus {
             keep: false,
         };
         let api = chorus.api(0);
+        let admin = match &opts.admin {
+            Some((name, password)) => Some(api.login(name, password).await?),
+            None => None,
+        };
         if opts.slug.is_none() {
-            let (name, password) = opts
-                .admin
-                .as_ref()
+            let admin = admin
+                .as_deref()
                 .ok_or_else(|| anyhow!("--target needs --slug or --admin NAME:PASSWORD"))?;
-            let admin = api.login(name, password).await?;
-            api.create_conversation(&admin, &chorus.slug).await?;
+            api.create_conversation(admin, &chorus.slug).await?;
             let ids: Vec<String> = (0..opts.items)
                 .map(|_| uuid::Uuid::new_v4().to_string())
                 .collect();
             for (position, id) in ids.iter().enumerate() {
-                api.add_pledge(&admin, &chorus.slug, id, position + 1)
+                api.add_pledge(admin, &chorus.slug, id, position + 1)
                     .await?;
             }
         }
         let snapshot = api.snapshot(&chorus.slug).await?;
         chorus.item_ids = snapshot.items.into_iter().map(|i| i.id).collect();
+        chorus.admin = admin;
         Ok(chorus)
     }
 

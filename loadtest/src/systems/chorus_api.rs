@@ -187,7 +187,8 @@ impl Api<'_> {
         })
     }
 
-    /// `POST /api/conversations/{slug}/items/{item}/comments` with a client-made id.
+    /// `POST /api/conversations/{slug}/items/{item}/comments` with a client-made
+    /// id; a reply when `parent` names a top-level comment of the same item.
     pub async fn comment(
         &self,
         cookie: &str,
@@ -195,6 +196,7 @@ impl Api<'_> {
         item: &str,
         id: &str,
         body: &str,
+        parent: Option<&str>,
     ) -> anyhow::Result<()> {
         let resp = self
             .request(
@@ -202,11 +204,49 @@ impl Api<'_> {
                 &format!("/api/conversations/{slug}/items/{item}/comments"),
                 Some(cookie),
             )
-            .json(&json!({"id": id, "body": body, "parent_id": null}))
+            .json(&json!({"id": id, "body": body, "parent_id": parent}))
             .send()
             .await?;
         check(resp, "comment").await?;
         Ok(())
+    }
+
+    /// `PUT /api/conversations/{slug}/comments/{comment}/vote`: an up-vote.
+    pub async fn up_vote(&self, cookie: &str, slug: &str, comment: &str) -> anyhow::Result<()> {
+        let body = json!({"request_id": uuid::Uuid::new_v4(), "up": true});
+        let resp = self
+            .request(
+                Method::PUT,
+                &format!("/api/conversations/{slug}/comments/{comment}/vote"),
+                Some(cookie),
+            )
+            .json(&body)
+            .send()
+            .await?;
+        check(resp, "comment up-vote").await?;
+        Ok(())
+    }
+
+    /// `GET path` as a browser asks for it (compressed when the server
+    /// compresses), the whole body read: how many bytes came over the wire.
+    pub async fn get_bytes(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<usize> {
+        let resp = self
+            .request(Method::GET, path, cookie)
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip, deflate, br")
+            .send()
+            .await?;
+        let body = check(resp, path).await?.bytes().await?;
+        Ok(body.len())
+    }
+
+    /// `GET path` as JSON (uncompressed).
+    pub async fn get_json(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Value> {
+        let resp = self.request(Method::GET, path, cookie).send().await?;
+        check(resp, path)
+            .await?
+            .json()
+            .await
+            .with_context(|| format!("{path}: not JSON"))
     }
 
     /// `GET /api/conversations/{slug}`: the snapshot.
