@@ -12,7 +12,9 @@ pub mod organising;
 pub mod participation;
 pub mod vote;
 
-pub use accounts::{CreateSession, CreateUser, SetPassword, SetSessionUser};
+pub use accounts::{
+    CreateSession, CreateUser, EndSession, PruneSessions, RefreshSession, SessionOwner, SetPassword,
+};
 pub use moderation::{AuthorModerated, EditComment, ModerateAuthor, ModerateComment, ModerateItem};
 pub use organising::{
     AnnounceDeadline, ChangeConversation, CreateConversation, CreateDisplayToken, PruneRequests,
