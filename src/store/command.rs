@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use super::write::{
     AnnounceDeadline, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
-    CreateSession, CreateUser, EditComment, FlagComment, ModerateAuthor, ModerateComment,
-    ModerateItem, PostComment, PruneRequests, RecordDisplayDay, SetPassword, SetSessionUser,
-    SignUp, SuggestIdea, UpVote, UpsertPledge,
+    CreateSession, CreateUser, DeleteConversation, EditComment, FlagComment, ModerateAuthor,
+    ModerateComment, ModerateItem, PostComment, PruneRequests, RecordDisplayDay, RemoveItem,
+    ReorderItems, SetPassword, SetSessionUser, SignUp, SuggestIdea, UpVote, UpsertPledge,
 };
 use super::{StoreError, TallyChange};
 use crate::domain::Event;
@@ -177,6 +177,9 @@ pub enum Pending {
     RecordDisplayDay(Request<RecordDisplayDay>),
     AnnounceDeadline(Request<AnnounceDeadline>),
     PruneRequests(Request<PruneRequests>),
+    RemoveItem(Request<RemoveItem>),
+    ReorderItems(Request<ReorderItems>),
+    DeleteConversation(Request<DeleteConversation>),
 }
 
 impl Pending {
@@ -204,6 +207,9 @@ impl Pending {
             Pending::RecordDisplayDay(r) => r,
             Pending::AnnounceDeadline(r) => r,
             Pending::PruneRequests(r) => r,
+            Pending::RemoveItem(r) => r,
+            Pending::ReorderItems(r) => r,
+            Pending::DeleteConversation(r) => r,
         }
     }
 }
