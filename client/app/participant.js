@@ -14,6 +14,7 @@ import { Countdown, stateOf, ago } from './time.js';
 import { bindDraft, readDraft, writeDraft, draftKeys } from './drafts.js';
 import { CommentSort } from './csort.js';
 import { SignupWait, SIGNUP_FIRST } from './signup-wait.js';
+import { showSupport, nameList } from './support.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/c\//, '').replace(/\/.*$/, ''));
 byId('results-link').setAttribute('href', '/report/' + encodeURIComponent(slug));
@@ -352,7 +353,7 @@ function upsertItem(it) {
   items.set(it.id, it);
   tallies.apply(it.id, { strong: it.strong || 0, wrong: it.wrong || 0, version: it.version || 0 });
   let v = views.get(it.id);
-  if (v) { v.update(it); return; }
+  if (v) { v.update(it); if (it.kind !== 'idea') sortLists(); return; }
   v = new ItemView(it);
   views.set(it.id, v);
   const list = byId(it.kind === 'idea' ? 'ideas' : 'pledges');
@@ -368,6 +369,7 @@ function upsertItem(it) {
 function emptyStates() {
   byId('no-ideas').hidden = byId('ideas').childElementCount > 0;
   byId('no-pledges').hidden = byId('pledges').childElementCount > 0;
+  nameList(byId('pledges-h'), byId('no-pledges'), byId('pledges'));
 }
 
 /** @param {string} id */
@@ -715,6 +717,7 @@ function renderConversation(c) {
   for (const para of String(c.introduction || '').split(/\n{2,}/)) if (para.trim()) intro.append(h('p', { text: para }));
   countdown.set(c);
   byId('code-field').hidden = c.signup_mode !== 'code';
+  showSupport(byId('support'), c.support_contact);
   const qs = Array.isArray(c.profile_questions) ? c.profile_questions : [];
   const pf = byId('profile-fields');
   if (!pf.childElementCount && qs.length) {

@@ -131,7 +131,8 @@ pub struct Conversation {
 #[serde(deny_unknown_fields)]
 pub struct DisplayMode {
     pub mode: DisplayKind,
-    /// The pledge in focus, for `focus`.
+    /// The pledge or topic in focus, for `focus`; for `comments`, the one
+    /// whose comments the wall shows (`None`: all of them).
     #[serde(default)]
     pub item_id: Option<Uuid>,
 }

@@ -248,7 +248,8 @@ where
         .await?;
         let before = Conversation::try_from(row.ok_or(StoreError::NotFound("conversation"))?)?;
         let (after, action) = command.patch.apply(&before, self.now)?;
-        if after.display.mode == DisplayKind::Focus {
+        // The item in focus, or whose comments the wall shows.
+        if after.display.mode != DisplayKind::All {
             if let Some(item_id) = after.display.item_id {
                 self.item(after.id, item_id)
                     .await?
