@@ -19,14 +19,15 @@ export async function refusal(el, slug, e) {
   }
   /** @type {{slug: string, title: string}[]} */
   const ways = [];
+  // Only a conversation still taking sign-ups can let someone new in.
   try {
     const snap = await get('/api/conversations/' + seg(slug));
-    ways.push({ slug, title: snap.conversation.title });
+    if (snap.conversation.state !== 'closed') ways.push({ slug, title: snap.conversation.title });
   } catch (x) { /* the list below may still help */ }
   try {
     const r = await get('/api/conversations');
     for (const c of (r && r.conversations) || []) {
-      if ((c.series || []).includes(slug)) ways.push({ slug: c.slug, title: c.title });
+      if ((c.series || []).includes(slug) && c.state !== 'closed') ways.push({ slug: c.slug, title: c.title });
     }
   } catch (x) { /* shown without */ }
   const links = [];
@@ -35,5 +36,5 @@ export async function refusal(el, slug, e) {
     links.push(h('a', { text: w.title, attrs: { href: '/c/' + seg(w.slug) } }));
   }
   el.replaceChildren('The results of this conversation are for its participants. ',
-    ...(links.length ? ['Sign in to ', ...links, ' (with the same browser), then come back to this page.'] : ['Sign in to the conversation first, then come back to this page.']));
+    ...(links.length ? ['Sign in to ', ...links, ' (with the same browser), then come back to this page.'] : ['They can be read by the participants of this conversation and of the later conversations in its series, in the browser they took part with.']));
 }
