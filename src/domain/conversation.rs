@@ -579,8 +579,8 @@ pub fn clean_support_contact(contact: Option<&str>) -> Result<Option<String>, In
     Ok((!contact.is_empty()).then_some(contact))
 }
 
-/// The "About you" questions: 0 to 10, each with a key of `a-z`, `0-9`
-/// and `_` (1 to 40, unique), a label (1 to 200 characters) and 1 to 30
+/// The "About you" questions: 0 to 10, each with a key (1 to 40
+/// characters, unique), a label (1 to 200 characters) and 1 to 30
 /// distinct choices (1 to 100 characters each).
 pub fn check_profile_questions(questions: &[ProfileQuestion]) -> Result<(), Invalid> {
     let bad = |message: String| Err(Invalid::field("profile_questions", message));
@@ -588,13 +588,12 @@ pub fn check_profile_questions(questions: &[ProfileQuestion]) -> Result<(), Inva
         return bad("must have at most 10 questions".into());
     }
     for (n, q) in questions.iter().enumerate() {
-        let ok_key = (1..=40).contains(&q.key.len())
-            && q.key
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        // Keys name the answers in exports and errors ("profile.role"):
+        // short and plain, but any text (imports carry their own).
+        let ok_key = clean("key", &q.key, 1, 40).is_ok_and(|k| k == q.key);
         if !ok_key {
             return bad(format!(
-                "question {}: its key must be 1 to 40 characters of a-z, 0-9 and _",
+                "question {}: its key must be 1 to 40 characters, without spaces around it",
                 n + 1
             ));
         }

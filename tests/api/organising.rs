@@ -297,7 +297,7 @@ async fn organising(app: TestApp) {
     let (status, problem) = admin
         .patch(
             &format!("/api/conversations/{later}"),
-            json!({"profile_questions": [{"key": "Bad Key", "label": "x", "choices": ["a"]}]}),
+            json!({"profile_questions": [{"key": "team", "label": "x", "choices": ["a", "a"]}]}),
         )
         .await;
     assert_eq!(
