@@ -95,7 +95,10 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
                 moderation: file.moderation,
                 ideas_need_approval: file.ideas_need_approval,
                 profile_questions: file.profile_questions.clone(),
-                results_visible: true,
+                results_visibility: Default::default(),
+                results_while_open: true,
+                series: Vec::new(),
+                support_contact: None,
                 word_list: Vec::new(),
             }
             .into_conversation()?;
@@ -118,6 +121,7 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
             .map_err(|e| anyhow::anyhow!("pledge {:?}: {e}", pledge.title))?;
         let written = store
             .write(write::UpsertPledge {
+                kind: crate::domain::ItemKind::Pledge,
                 conversation_id: conversation.id,
                 item_id: id,
                 adding: false,

@@ -2,7 +2,9 @@
 // pledges, set the window and sign-up, extend or close early, make display
 // links and manage facilitator accounts. User text only via textContent.
 
-import { get, call, conv, seg, uuid, explain } from './api.js';
+import { get, call, conv, seg, uuid } from './api.js';
+import { explainForm as explain } from './form-errors.js';
+import * as organise from './admin-organise.js';
 import { h, byId, Announcer } from './dom.js';
 import { Countdown, stateOf } from './time.js';
 import { ensureStaff } from './staff.js';
@@ -43,8 +45,9 @@ async function loadList(select) {
   const cs = (r && r.conversations) || [];
   list.replaceChildren(...cs.map((c) => h('li', {}, [
     h('button', { attrs: { type: 'button', 'data-slug': c.slug, 'aria-current': C && C.slug === c.slug ? 'true' : 'false' }, on: { click: () => open(c.slug) } }, [
-      h('span', { text: c.title }), h('span', { className: 'state', text: stateOf(c) }),
+      h('span', { text: c.title }), h('span', { className: 'state', text: c.archived ? 'archived' : stateOf(c) }),
     ]),
+    organise.pageLinks(c.slug),
   ])));
   byId('no-convs').hidden = cs.length > 0;
   if (select) await open(select);
@@ -54,7 +57,7 @@ async function loadList(select) {
 async function open(slug) {
   const snap = await get(conv(slug) + '');
   setConversation(snap.conversation);
-  pledges = snap.items.filter((/** @type {any} */ i) => i.kind === 'pledge').sort((/** @type {any} */ a, /** @type {any} */ b) => a.position - b.position);
+  pledges = snap.items.filter((/** @type {any} */ i) => i.kind === 'pledge' || i.kind === 'topic').sort((/** @type {any} */ a, /** @type {any} */ b) => a.position - b.position);
   renderPledges();
   for (const b of document.querySelectorAll('#convs button')) b.setAttribute('aria-current', String(/** @type {HTMLElement} */ (b).dataset.slug === slug));
   byId('manage').hidden = false;
@@ -78,6 +81,9 @@ function setConversation(c) {
   byId('m-code-field').hidden = c.signup_mode !== 'code';
   /** @type {HTMLAnchorElement} */ (byId('m-page')).href = '/c/' + seg(c.slug);
   /** @type {HTMLAnchorElement} */ (byId('m-desk')).href = '/desk/' + seg(c.slug);
+  /** @type {HTMLAnchorElement} */ (byId('m-report')).href = '/report/' + seg(c.slug);
+  /** @type {HTMLAnchorElement} */ (byId('m-display')).href = '/display/' + seg(c.slug);
+  organise.show(c);
   const b = document.querySelector('#convs button[data-slug="' + CSS.escape(c.slug) + '"] .state');
   if (b) b.textContent = stateOf(c);
 }
@@ -201,6 +207,25 @@ function renderPledges() {
     const body = h('textarea', { attrs: { id: bId, rows: 2, maxlength: 2000 } });
     body.value = p.body || '';
     const out = h('p', { className: 'msg', attrs: { id: mId, role: 'status' } });
+    const kind = p.kind === 'topic' ? 'Topic' : 'Pledge';
+    const remove = h('button', { className: 'danger', text: 'Remove', attrs: { type: 'button', 'aria-label': 'Remove: ' + p.title } });
+    remove.addEventListener('click', async () => {
+      // Two steps: the first click asks, the second removes.
+      if (remove.dataset.armed !== 'true') {
+        remove.dataset.armed = 'true';
+        remove.textContent = 'Really remove?';
+        out.textContent = 'Press again to remove this ' + kind.toLowerCase() + ' from every page. Its votes and comments stay in the organisers’ report.';
+        setTimeout(() => { remove.dataset.armed = 'false'; remove.textContent = 'Remove'; }, 8000);
+        return;
+      }
+      try {
+        await call('DELETE', conv(C.slug) + '/items/' + seg(p.id), {});
+        pledges = pledges.filter((x) => x.id !== p.id);
+        renderPledges();
+        msg('pl-msg', 'Removed “' + p.title + '”.');
+        say.say('Removed ' + p.title + '.');
+      } catch (e) { out.textContent = explain(/** @type {any} */ (e), 'Removing'); }
+    });
     const save = async () => {
       try {
         const r = await call('PATCH', conv(C.slug) + '/items/' + seg(p.id), { title: title.value.trim(), body: body.value });
@@ -208,13 +233,15 @@ function renderPledges() {
         out.textContent = 'Saved.';
       } catch (e) { out.textContent = explain(/** @type {any} */ (e), 'The pledge'); }
     };
-    return h('li', { className: 'pledge', attrs: { 'data-id': p.id } }, [
+    return h('li', { className: 'pledge', attrs: { 'data-id': p.id, 'data-kind': p.kind } }, [
+      h('span', { className: 'kind', text: kind }),
       h('div', { className: 'field' }, [h('label', { text: 'Title', attrs: { for: tId } }), title]),
       h('div', { className: 'field' }, [h('label', { text: 'Text', attrs: { for: bId } }), body]),
       h('div', { className: 'btn-row' }, [
         h('button', { text: 'Save', attrs: { type: 'button', 'aria-describedby': tId }, on: { click: save } }),
         h('button', { text: 'Move up', attrs: { type: 'button', disabled: i === 0, 'aria-label': 'Move up: ' + p.title }, on: { click: () => move(i, -1) } }),
         h('button', { text: 'Move down', attrs: { type: 'button', disabled: i === pledges.length - 1, 'aria-label': 'Move down: ' + p.title }, on: { click: () => move(i, 1) } }),
+        remove,
       ]),
       out,
     ]);
@@ -225,22 +252,17 @@ function renderPledges() {
 async function move(i, by) {
   const a = pledges[i], b = pledges[i + by];
   if (!a || !b) return;
-  // Positions 1..n in the current order, then swap.
-  pledges.forEach((p, k) => { p.want = k + 1; });
-  [a.want, b.want] = [b.want, a.want];
+  // The whole new order in one request: every screen gets exact positions.
+  const order = pledges.map((p) => p.id);
+  [order[i], order[i + by]] = [order[i + by], order[i]];
   try {
-    for (const p of pledges) {
-      if (p.position !== p.want) {
-        await call('PATCH', conv(C.slug) + '/items/' + seg(p.id), { position: p.want });
-        p.position = p.want;
-      }
-    }
-    pledges.sort((x, y) => x.position - y.position);
+    const r = await call('PUT', conv(C.slug) + '/order', { request_id: uuid(), order });
+    pledges = (r && r.items) || pledges;
     renderPledges();
     const btn = /** @type {HTMLElement|null} */ (document.querySelector('#pledges li[data-id="' + CSS.escape(a.id) + '"] button[aria-label^="Move ' + (by < 0 ? 'up' : 'down') + '"]'));
     if (btn && !(/** @type {HTMLButtonElement} */ (btn).disabled)) btn.focus();
     else /** @type {HTMLElement|null} */ (document.querySelector('#pledges li[data-id="' + CSS.escape(a.id) + '"] input'))?.focus();
-    say.say('Moved “' + a.title + '” to position ' + a.position + '.');
+    say.say('Moved “' + a.title + '” to position ' + (pledges.findIndex((x) => x.id === a.id) + 1) + '.');
   } catch (e) {
     msg('pl-msg', explain(/** @type {any} */ (e), 'Reordering'), true);
   }
@@ -249,10 +271,11 @@ async function move(i, by) {
 byId('pl-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const title = val('pl-title').trim();
-  if (!title) { msg('pl-msg', 'Please give the pledge a title.', true); return; }
+  const kind = val('pl-kind');
+  if (!title) { msg('pl-msg', 'Please give the ' + kind + ' a title.', true); return; }
   const position = pledges.reduce((m, p) => Math.max(m, p.position), 0) + 1;
   try {
-    const r = await call('POST', conv(C.slug) + '/items', { id: uuid(), title, body: val('pl-body'), position });
+    const r = await call('POST', conv(C.slug) + '/items', { id: uuid(), kind, title, body: val('pl-body'), position });
     const it = (r && (r.item || r)) || { title, body: val('pl-body'), position };
     pledges.push(it);
     pledges.sort((x, y) => x.position - y.position);
@@ -303,6 +326,8 @@ byId('logout').addEventListener('click', async () => {
   try { await call('POST', '/api/logout', {}); } catch (e) { /* gone anyway */ }
   location.reload();
 });
+
+organise.init({ reload: (slug) => loadList(slug) });
 
 async function main() {
   const user = await ensureStaff('admin');

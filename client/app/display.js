@@ -11,6 +11,8 @@ import { Countdown } from './time.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/display\//, '').replace(/\/.*$/, ''));
 const token = new URLSearchParams(location.search).get('token') || '';
+/** `?item=ID`: this screen shows the comment wall of that one pledge or topic. */
+const only = new URLSearchParams(location.search).get('item') || null;
 const API = conv(slug);
 const TICKER = 3;
 const WALL = 9;
@@ -90,8 +92,16 @@ function fill(ul, cs) {
   }));
 }
 
+/** The item whose comments the wall shows: the screen's own `?item=`, or the desk's choice. */
+function wallItem() {
+  if (only) return only;
+  return C && C.display && C.display.mode === 'comments' ? C.display.item_id || null : null;
+}
+
 function renderComments() {
-  const all = newest();
+  const all = newest(wallItem());
+  const it = wallItem() ? items.get(/** @type {string} */ (wallItem())) : null;
+  byId('wall-h').textContent = it ? 'What people are saying about “' + it.title + '”' : 'What people are saying';
   fill(byId('ticker'), all.slice(0, TICKER));
   byId('ticker-empty').hidden = all.length > 0;
   const wall = [...all.filter((c) => c.pinned), ...all.filter((c) => !c.pinned)].slice(0, WALL);
@@ -105,6 +115,8 @@ function renderFocus() {
   if (!p) return;
   byId('focus-title').textContent = p.title;
   byId('focus-body').textContent = p.body || '';
+  // A discussion topic takes no votes: no bar.
+  focusBar.el.hidden = p.kind === 'topic';
   const t = tallies.get(p.id) || p;
   focusBar.set(t.strong, t.wrong);
   fill(byId('focus-comments'), newest(p.id).slice(0, FOCUS_COMMENTS));
@@ -122,6 +134,7 @@ function setConversation(c) {
   const d = c.display || { mode: 'all', item_id: null };
   let mode = d.mode;
   if (mode === 'focus' && !items.get(d.item_id)) mode = 'all';
+  if (only) mode = 'comments';
   if (prevMode !== d.mode + ':' + d.item_id) {
     // A new focus pledge gets a fresh bar, so it grows from nothing.
     const old = focusBar.el;
@@ -132,7 +145,7 @@ function setConversation(c) {
   byId('pledges-sec').hidden = mode !== 'all';
   byId('focus-sec').hidden = mode !== 'focus';
   byId('wall-sec').hidden = mode !== 'comments';
-  renderFocus();
+  renderComments();
 }
 
 // ------------------------------------------------------------------ live

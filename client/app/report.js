@@ -6,6 +6,8 @@
 import { get, conv, ApiError } from './api.js';
 import { h, byId } from './dom.js';
 import { opinionView } from './opinion.js';
+import { renderAllComments } from './report-comments.js';
+import { refusal } from './report-access.js';
 
 const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
 const API = conv(slug);
@@ -40,7 +42,10 @@ function supportCell(share, interval) {
 }
 
 function kindLabel(item) {
-  if (item.kind === 'pledge') return 'Pledge';
+  if (item.kind === 'pledge' || item.kind === 'topic') {
+    const k = item.kind === 'pledge' ? 'Pledge' : 'Topic';
+    return item.status === 'removed' ? k + ' (removed)' : k;
+  }
   return item.status === 'visible' ? 'Idea' : 'Idea (' + item.status + ')';
 }
 
@@ -51,7 +56,7 @@ function renderTotals(r) {
     ['People who voted', num(t.voters)],
     ['Votes', num(t.votes) + ' (' + num(t.strong) + ' strong, ' + num(t.wrong) + ' wrong)'],
     ['Comments', count(t.comments, 'comment', 'comments') + ' and ' + count(t.replies, 'reply', 'replies') + ', by ' + count(t.commenters, 'person', 'people')],
-    ['Pledges and ideas', count(t.pledges, 'pledge', 'pledges') + ', ' + count(t.ideas, 'idea', 'ideas')],
+    ['Pledges, topics and ideas', count(t.pledges, 'pledge', 'pledges') + ', ' + (t.topics ? count(t.topics, 'topic', 'topics') + ', ' : '') + count(t.ideas, 'idea', 'ideas')],
   ];
   if (t.hidden_comments != null) rows.push(['Hidden by moderators', count(t.hidden_comments, 'comment', 'comments') + ' (not counted above)']);
   if (t.pending_comments != null) rows.push(['Awaiting approval', count(t.pending_comments, 'comment', 'comments') + ' (not counted above)']);
@@ -67,14 +72,21 @@ function renderItems(r) {
   body.replaceChildren(...r.items.map((i) => {
     const gap = i.divisiveness.group_gap;
     const gapText = gap ? (gap.gap * 100).toFixed(1) + ' points' + ': ' + gap.highest + ' ' + pct(gap.highest_support) + ', ' + gap.lowest + ' ' + pct(gap.lowest_support) : '–';
-    const cells = [
-      h('th', { attrs: { scope: 'row' } }, [h('span', { className: 'r-kind', text: kindLabel(i) }), h('span', { text: i.title })]),
+    // A discussion topic takes no votes: no vote figures at all.
+    const topic = i.kind === 'topic';
+    const votes = topic ? [
+      h('td', { className: 'r-novote', text: 'comments only', attrs: { colspan: 6 } }),
+    ] : [
       h('td', { text: num(i.strong) }),
       h('td', { text: num(i.wrong) }),
       h('td', { text: num(i.voters) }),
       supportCell(i.support, i.interval),
       h('td', { text: pct(i.divisiveness.split) }),
       h('td', { className: 'r-gap', text: gapText }),
+    ];
+    const cells = [
+      h('th', { attrs: { scope: 'row' } }, [h('span', { className: 'r-kind', text: kindLabel(i) }), h('span', { text: i.title })]),
+      ...votes,
       h('td', { text: num(i.comments) }),
       h('td', { text: num(i.replies) }),
     ];
@@ -254,6 +266,7 @@ function render(r) {
   renderOpinion(r);
   renderTimeline(r);
   renderThemes(r);
+  renderAllComments(byId('all-comments'), API, r);
   renderDownloads();
   byId('generated').textContent = 'Report generated ' + when(r.generated_at) + '.';
   byId('report').hidden = false;
@@ -270,11 +283,13 @@ async function main() {
   } catch (e) {
     const status = e instanceof ApiError ? e.status : 0;
     byId('title').textContent = status === 404 ? 'No such conversation' : 'Results not available';
-    byId('status').textContent = status === 403
-      ? 'The results of this conversation are published when it closes.'
-      : status === 404
+    if (status === 401 || status === 403) {
+      await refusal(byId('status'), slug, /** @type {ApiError} */ (e));
+    } else {
+      byId('status').textContent = status === 404
         ? 'There is no conversation at this address.'
         : 'The report could not be loaded (' + (e instanceof Error ? e.message : String(e)) + '). Please try again.';
+    }
     document.body.dataset.state = 'error';
   }
   document.body.classList.add('ready');

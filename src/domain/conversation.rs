@@ -103,8 +103,20 @@ pub struct Conversation {
     pub moderation: Moderation,
     pub ideas_need_approval: bool,
     pub profile_questions: Vec<ProfileQuestion>,
-    /// Whether participants may see the results page before closing.
-    pub results_visible: bool,
+    /// Who may read the results (the report's public view).
+    pub results_visibility: ResultsVisibility,
+    /// Whether those readers see the results while the conversation runs
+    /// (always once it has closed).
+    pub results_while_open: bool,
+    /// The addresses (slugs) of earlier conversations in its series: this
+    /// conversation's participants may read their results when those are
+    /// for participants.
+    pub series: Vec<String>,
+    /// Hidden from the list of conversations; its link and report still work.
+    pub archived: bool,
+    /// Whom participants ask for help ("Problems signing up? Email …"): an
+    /// email address or a sentence.
+    pub support_contact: Option<String>,
     /// Words and phrases that send a comment to review instead of straight
     /// to the public. Facilitators only: never serialised to clients here.
     #[serde(skip)]
@@ -119,7 +131,8 @@ pub struct Conversation {
 #[serde(deny_unknown_fields)]
 pub struct DisplayMode {
     pub mode: DisplayKind,
-    /// The pledge in focus, for `focus`.
+    /// The pledge or topic in focus, for `focus`; for `comments`, the one
+    /// whose comments the wall shows (`None`: all of them).
     #[serde(default)]
     pub item_id: Option<Uuid>,
 }
@@ -218,8 +231,14 @@ pub struct NewConversation {
     pub ideas_need_approval: bool,
     #[serde(default)]
     pub profile_questions: Option<Vec<ProfileQuestion>>,
+    #[serde(default)]
+    pub results_visibility: ResultsVisibility,
     #[serde(default = "default_true")]
-    pub results_visible: bool,
+    pub results_while_open: bool,
+    #[serde(default)]
+    pub series: Vec<String>,
+    #[serde(default)]
+    pub support_contact: Option<String>,
     #[serde(default)]
     pub word_list: Vec<String>,
 }
@@ -277,6 +296,21 @@ impl NewConversation {
                 Vec::new()
             }
         };
+        let mut collect = |r: Result<(), Invalid>| {
+            if let Err(Invalid(mut e)) = r {
+                errors.append(&mut e);
+            }
+        };
+        let mut series = Vec::new();
+        collect(clean_series(&self.series, &slug).map(|s| series = s));
+        let mut support_contact = None;
+        collect(
+            clean_support_contact(self.support_contact.as_deref()).map(|s| support_contact = s),
+        );
+        let profile_questions = self
+            .profile_questions
+            .unwrap_or_else(ProfileQuestion::defaults);
+        collect(check_profile_questions(&profile_questions));
         if !errors.is_empty() {
             return Err(Invalid(errors));
         }
@@ -291,10 +325,12 @@ impl NewConversation {
             access_code,
             moderation: self.moderation,
             ideas_need_approval: self.ideas_need_approval,
-            profile_questions: self
-                .profile_questions
-                .unwrap_or_else(ProfileQuestion::defaults),
-            results_visible: self.results_visible,
+            profile_questions,
+            results_visibility: self.results_visibility,
+            results_while_open: self.results_while_open,
+            series,
+            archived: false,
+            support_contact,
             word_list,
             display: DisplayMode::default(),
         })
@@ -321,7 +357,13 @@ pub struct ConversationPatch {
     pub moderation: Option<Moderation>,
     pub ideas_need_approval: Option<bool>,
     pub access_code: Option<String>,
-    pub results_visible: Option<bool>,
+    pub results_visibility: Option<ResultsVisibility>,
+    pub results_while_open: Option<bool>,
+    pub series: Option<Vec<String>>,
+    pub archived: Option<bool>,
+    pub support_contact: Option<String>,
+    /// Only before the conversation opens.
+    pub profile_questions: Option<Vec<ProfileQuestion>>,
     pub word_list: Option<Vec<String>>,
     pub display: Option<DisplayMode>,
     pub signup_mode: Option<SignupMode>,
@@ -338,7 +380,12 @@ impl ConversationPatch {
             || self.moderation.is_some()
             || self.ideas_need_approval.is_some()
             || self.access_code.is_some()
-            || self.results_visible.is_some()
+            || self.results_visibility.is_some()
+            || self.results_while_open.is_some()
+            || self.series.is_some()
+            || self.archived.is_some()
+            || self.support_contact.is_some()
+            || self.profile_questions.is_some()
             || self.signup_mode.is_some()
     }
 
@@ -380,8 +427,33 @@ impl ConversationPatch {
         if let Some(code) = &self.access_code {
             after.access_code = Some(clean_access_code(code)?);
         }
-        if let Some(flag) = self.results_visible {
-            after.results_visible = flag;
+        if let Some(visibility) = self.results_visibility {
+            after.results_visibility = visibility;
+        }
+        if let Some(flag) = self.results_while_open {
+            after.results_while_open = flag;
+        }
+        if let Some(series) = &self.series {
+            after.series = clean_series(series, &before.slug)?;
+        }
+        if let Some(flag) = self.archived {
+            after.archived = flag;
+        }
+        if let Some(contact) = &self.support_contact {
+            after.support_contact = clean_support_contact(Some(contact))?;
+        }
+        if let Some(questions) = &self.profile_questions {
+            // Answers already given name these keys and choices: changing
+            // them under a running conversation would make them mean
+            // something else, or nothing.
+            if before.state(now) != ConversationState::Upcoming {
+                return Err(Invalid::field(
+                    "profile_questions",
+                    "can only change before the conversation opens: answers already given would no longer match",
+                ));
+            }
+            check_profile_questions(questions)?;
+            after.profile_questions = questions.clone();
         }
         if let Some(mode) = self.signup_mode {
             after.signup_mode = mode;
@@ -442,6 +514,121 @@ impl Conversation {
             super::ItemStatus::Visible
         }
     }
+}
+
+/// Who may read a conversation's results (its report's public view).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, Default,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum ResultsVisibility {
+    /// Anyone with the link.
+    #[default]
+    Public,
+    /// Signed-in participants of this conversation, or of a conversation
+    /// that names it in its series.
+    Participants,
+    /// Facilitators and admins only.
+    Staff,
+}
+
+impl ResultsVisibility {
+    /// The name in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The earlier conversations a conversation names: well-formed addresses,
+/// not itself, each once, at most 20. Whether they exist (and form no
+/// cycle) is the store's to check, against the conversations it holds.
+pub fn clean_series(series: &[String], own: &str) -> Result<Vec<String>, Invalid> {
+    let mut cleaned: Vec<String> = Vec::new();
+    for slug in series {
+        let slug = slug.trim();
+        if check_slug(slug).is_err() {
+            return Err(Invalid::field(
+                "series",
+                format!("{slug:?} is not a conversation address"),
+            ));
+        }
+        if slug == own {
+            return Err(Invalid::field(
+                "series",
+                "a conversation cannot be earlier in its own series",
+            ));
+        }
+        if !cleaned.iter().any(|s| s == slug) {
+            cleaned.push(slug.to_string());
+        }
+    }
+    if cleaned.len() > 20 {
+        return Err(Invalid::field(
+            "series",
+            "must name at most 20 conversations",
+        ));
+    }
+    Ok(cleaned)
+}
+
+/// A support contact: an email address or a sentence, at most 200
+/// characters; blank means none.
+pub fn clean_support_contact(contact: Option<&str>) -> Result<Option<String>, Invalid> {
+    let contact = clean("support_contact", contact.unwrap_or_default(), 0, 200)?;
+    Ok((!contact.is_empty()).then_some(contact))
+}
+
+/// The "About you" questions: 0 to 10, each with a key (1 to 40
+/// characters, unique), a label (1 to 200 characters) and 1 to 30
+/// distinct choices (1 to 100 characters each).
+pub fn check_profile_questions(questions: &[ProfileQuestion]) -> Result<(), Invalid> {
+    let bad = |message: String| Err(Invalid::field("profile_questions", message));
+    if questions.len() > 10 {
+        return bad("must have at most 10 questions".into());
+    }
+    for (n, q) in questions.iter().enumerate() {
+        // Keys name the answers in exports and errors ("profile.role"):
+        // short and plain, but any text (imports carry their own).
+        let ok_key = clean("key", &q.key, 1, 40).is_ok_and(|k| k == q.key);
+        if !ok_key {
+            return bad(format!(
+                "question {}: its key must be 1 to 40 characters, without spaces around it",
+                n + 1
+            ));
+        }
+        if questions[..n].iter().any(|other| other.key == q.key) {
+            return bad(format!(
+                "question {}: the key {:?} is used twice",
+                n + 1,
+                q.key
+            ));
+        }
+        if clean("label", &q.label, 1, 200).is_err() {
+            return bad(format!(
+                "question {}: the question must be 1 to 200 characters",
+                n + 1
+            ));
+        }
+        if q.choices.is_empty() || q.choices.len() > 30 {
+            return bad(format!("question {}: give 1 to 30 choices", n + 1));
+        }
+        for (m, choice) in q.choices.iter().enumerate() {
+            if clean("choice", choice, 1, 100).is_err() {
+                return bad(format!(
+                    "question {}: each choice must be 1 to 100 characters",
+                    n + 1
+                ));
+            }
+            if q.choices[..m].contains(choice) {
+                return bad(format!(
+                    "question {}: the choice {choice:?} is given twice",
+                    n + 1
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Trims, drops blanks and duplicates, and bounds the word list.
@@ -508,7 +695,10 @@ mod tests {
             moderation: Moderation::Post,
             ideas_need_approval: false,
             profile_questions: None,
-            results_visible: true,
+            results_visibility: ResultsVisibility::Public,
+            results_while_open: true,
+            series: Vec::new(),
+            support_contact: None,
             word_list: vec![" Smith ".into(), "smith".into(), "".into()],
         }
         .into_conversation()

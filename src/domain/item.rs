@@ -1,5 +1,6 @@
 //! Items are what people vote and comment on: pledges published by the
-//! organisers, and ideas suggested by participants.
+//! organisers, discussion topics (comments and replies, no votes), and
+//! ideas suggested by participants.
 
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr};
@@ -13,6 +14,10 @@ use super::Millis;
 pub enum ItemKind {
     Pledge,
     Idea,
+    /// A discussion topic: comments, replies and ideas, but no strong or
+    /// wrong vote (a first conversation gathers views before any pledge
+    /// exists).
+    Topic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
@@ -23,12 +28,26 @@ pub enum ItemStatus {
     /// An idea awaiting a facilitator's approval.
     Pending,
     Hidden,
+    /// Removed by the organisers: gone from every page and from the
+    /// public report, its votes and comments kept for the organisers'
+    /// report and the audit trail.
+    Removed,
 }
 
 impl ItemKind {
     /// The name in JSON and in the database; `"pledge".parse()` reads it.
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+
+    /// Whether people vote strong or wrong on it (topics take comments only).
+    pub fn takes_votes(self) -> bool {
+        self != ItemKind::Topic
+    }
+
+    /// Published by the organisers, in their order (pledges and topics).
+    pub fn is_organisers(self) -> bool {
+        matches!(self, ItemKind::Pledge | ItemKind::Topic)
     }
 }
 

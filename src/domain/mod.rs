@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod event;
 pub mod handle;
 pub mod item;
+pub mod results;
 pub mod text;
 pub mod time;
 pub mod user;
@@ -19,7 +20,7 @@ pub use audience::{watch_as, Standing, WatchRole};
 pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, ModerationAction};
 pub use conversation::{
     Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,
-    ProfileQuestion, SignupMode,
+    ProfileQuestion, ResultsVisibility, SignupMode,
 };
 pub use event::{Audience, Event, EventData};
 pub use item::{Item, ItemKind, ItemStatus, Tally};

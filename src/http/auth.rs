@@ -236,7 +236,7 @@ impl Caller {
     /// Whether the browser holds any participant cookie: a caller signed
     /// in somewhere who asks for staff pages is refused (403), not asked
     /// to log in (401).
-    fn has_participant_cookie(&self) -> bool {
+    pub fn has_participant_cookie(&self) -> bool {
         self.jar.iter().any(|cookie| {
             cookie.name().starts_with(PARTICIPANT_COOKIE_PREFIX) || cookie.name() == LEGACY_COOKIE
         })

@@ -130,15 +130,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/conversations/{slug}",
-            get(conversations::snapshot).patch(conversations::update),
+            get(conversations::snapshot)
+                .patch(conversations::update)
+                .delete(api::organising::delete),
         )
+        .route("/conversations/{slug}/order", put(api::organising::reorder))
         .route(
             "/conversations/{slug}/items",
             post(conversations::add_pledge),
         )
         .route(
             "/conversations/{slug}/items/{item}",
-            axum::routing::patch(conversations::edit_pledge),
+            axum::routing::patch(conversations::edit_pledge).delete(api::organising::remove_item),
         )
         .route(
             "/conversations/{slug}/participants",

@@ -91,7 +91,8 @@ pub struct ConversationSummary {
     pub state: ConversationState,
     pub opens_at: Millis,
     pub closes_at: Millis,
-    pub results_visible: bool,
+    pub results_visibility: crate::domain::ResultsVisibility,
+    pub results_while_open: bool,
     /// True once the conversation has closed: the figures are final.
     pub is_final: bool,
 }
@@ -111,6 +112,8 @@ pub struct Totals {
     /// Participants with at least one visible comment or reply.
     pub commenters: i64,
     pub pledges: i64,
+    /// Discussion topics (comments only, never votes).
+    pub topics: i64,
     pub ideas: i64,
     /// Organisers only: comments hidden by moderators.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,6 +368,7 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
         replies: items.iter().map(|i| i.replies).sum(),
         commenters: commenters.len() as i64,
         pledges: items.iter().filter(|i| i.kind == ItemKind::Pledge).count() as i64,
+        topics: items.iter().filter(|i| i.kind == ItemKind::Topic).count() as i64,
         ideas: items.iter().filter(|i| i.kind == ItemKind::Idea).count() as i64,
         hidden_comments: (!public).then(|| items.iter().filter_map(|i| i.hidden_comments).sum()),
         pending_comments: (!public).then(|| items.iter().filter_map(|i| i.pending_comments).sum()),
@@ -380,7 +384,8 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
             state,
             opens_at: conversation.opens_at,
             closes_at: conversation.closes_at,
-            results_visible: conversation.results_visible,
+            results_visibility: conversation.results_visibility,
+            results_while_open: conversation.results_while_open,
             is_final: state == ConversationState::Closed,
         },
         totals,
@@ -425,17 +430,6 @@ fn rank(items: &[ItemReport]) -> Rankings {
     }
 }
 
-/// Whether a caller who is not staff may see the public results now:
-/// live while the conversation runs when `results_visible` is set, and
-/// always once it has closed.
-pub fn public_may_see(conversation: &crate::domain::Conversation, now: Millis) -> bool {
-    match conversation.state(now) {
-        ConversationState::Closed => true,
-        ConversationState::Open => conversation.results_visible,
-        ConversationState::Upcoming => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -465,7 +459,11 @@ mod tests {
             moderation: Moderation::Post,
             ideas_need_approval: false,
             profile_questions: ProfileQuestion::defaults(),
-            results_visible: true,
+            results_visibility: crate::domain::ResultsVisibility::Public,
+            results_while_open: true,
+            series: Vec::new(),
+            archived: false,
+            support_contact: None,
             word_list: Vec::new(),
             display: DisplayMode::default(),
         }
@@ -648,13 +646,22 @@ mod tests {
 
     #[test]
     fn results_are_public_live_when_visible_and_always_after_closing() {
+        use crate::domain::results::{access, Access, Reader};
+        use crate::domain::ResultsVisibility;
         let mut c = conversation(D0 + 3 * DAY);
         let open = Millis(D0 + DAY);
         let closed = Millis(D0 + 4 * DAY);
-        assert!(public_may_see(&c, open));
-        assert!(!public_may_see(&c, Millis(D0)), "not before opening");
-        c.results_visible = false;
-        assert!(!public_may_see(&c, open));
-        assert!(public_may_see(&c, closed));
+        assert_eq!(access(&c, Reader::Anyone, open), Access::Results);
+        assert_eq!(access(&c, Reader::Anyone, Millis(D0)), Access::NotYet);
+        c.results_while_open = false;
+        assert_eq!(access(&c, Reader::Anyone, open), Access::NotYet);
+        assert_eq!(access(&c, Reader::Anyone, closed), Access::Results);
+        c.results_visibility = ResultsVisibility::Participants;
+        assert_eq!(access(&c, Reader::Anyone, closed), Access::SignIn);
+        assert_eq!(access(&c, Reader::Participant, closed), Access::Results);
+        assert_eq!(access(&c, Reader::Participant, open), Access::NotYet);
+        c.results_visibility = ResultsVisibility::Staff;
+        assert_eq!(access(&c, Reader::Participant, closed), Access::StaffOnly);
+        assert_eq!(access(&c, Reader::Staff, Millis(D0)), Access::Organisers);
     }
 }

@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::write::{
     AnnounceDeadline, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
-    CreateSession, CreateUser, EditComment, EndSession, FlagComment, ModerateAuthor,
-    ModerateComment, ModerateItem, PostComment, PruneRequests, PruneSessions, RecordDisplayDay,
-    RefreshSession, SetPassword, SignUp, SuggestIdea, UpVote, UpsertPledge,
+    CreateSession, CreateUser, DeleteConversation, EditComment, EndSession, FlagComment,
+    ModerateAuthor, ModerateComment, ModerateItem, PostComment, PruneRequests, PruneSessions,
+    RecordDisplayDay, RefreshSession, RemoveItem, ReorderItems, SetPassword, SignUp, SuggestIdea,
+    UpVote, UpsertPledge,
 };
 use super::{StoreError, TallyChange};
 use crate::domain::Event;
@@ -179,6 +180,9 @@ pub enum Pending {
     RecordDisplayDay(Request<RecordDisplayDay>),
     AnnounceDeadline(Request<AnnounceDeadline>),
     PruneRequests(Request<PruneRequests>),
+    RemoveItem(Request<RemoveItem>),
+    ReorderItems(Request<ReorderItems>),
+    DeleteConversation(Request<DeleteConversation>),
 }
 
 impl Pending {
@@ -208,6 +212,9 @@ impl Pending {
             Pending::RecordDisplayDay(r) => r,
             Pending::AnnounceDeadline(r) => r,
             Pending::PruneRequests(r) => r,
+            Pending::RemoveItem(r) => r,
+            Pending::ReorderItems(r) => r,
+            Pending::DeleteConversation(r) => r,
         }
     }
 }

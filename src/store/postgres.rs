@@ -42,7 +42,7 @@ impl Backend for Postgres {
     ) -> Result<Vec<VoteState>, StoreError> {
         let column = |f: fn(&VoteKey) -> Uuid| votes.iter().map(f).collect::<Vec<Uuid>>();
         let rows: Vec<VoteRow> = sqlx::query_as(
-            "SELECT i.status, i.strong, i.wrong, i.version, p.suspended, v.choice, r.fingerprint, r.answer \
+            "SELECT i.status, i.kind, i.strong, i.wrong, i.version, p.suspended, v.choice, r.fingerprint, r.answer \
              FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) WITH ORDINALITY \
                   AS q(item, participant, conversation, request, n) \
              LEFT JOIN items i ON i.id = q.item AND i.conversation_id = q.conversation \

@@ -9,7 +9,7 @@ use super::backend::Backend;
 use super::command::Pending;
 use super::rows::{
     column, CommentRow, ConversationRow, EventRow, ItemRow, TopCommentRow, COMMENT_COLUMNS,
-    CONVERSATION_COLUMNS, ITEM_COLUMNS,
+    CONVERSATION_COLUMNS, ITEM_COLUMNS, ITEM_ORDER,
 };
 use super::write::vote::Recorded;
 use super::writer::Writer;
@@ -96,7 +96,7 @@ where
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        let rows: Vec<ItemRow> = sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 AND (status = 'visible' OR $2) ORDER BY kind DESC, position, created_at, id"))
+        let rows: Vec<ItemRow> = sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 AND (status = 'visible' OR ($2 AND status <> 'removed')) ORDER BY {ITEM_ORDER}"))
             .bind(conversation_id).bind(include_hidden)
             .fetch_all(&mut *tx).await?;
         tx.commit().await?;
@@ -453,8 +453,12 @@ where
         .bind(conversation_id)
         .fetch_all(&mut *tx)
         .await?;
-        let items: Vec<ItemRow> = sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 ORDER BY kind DESC, position, created_at, id"))
-            .bind(conversation_id).fetch_all(&mut *tx).await?;
+        let items: Vec<ItemRow> = sqlx::query_as(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 ORDER BY {ITEM_ORDER}"
+        ))
+        .bind(conversation_id)
+        .fetch_all(&mut *tx)
+        .await?;
         let votes: Vec<(Uuid, Uuid, String, i64)> = sqlx::query_as("SELECT participant_id, item_id, choice, updated_at FROM votes WHERE conversation_id = $1")
             .bind(conversation_id).fetch_all(&mut *tx).await?;
         let comments: Vec<CommentRow> = sqlx::query_as(&format!(

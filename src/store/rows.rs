@@ -9,8 +9,10 @@ use crate::domain::{
     Comment, Conversation, EventData, Item, Millis, Moderation, Participant, SignupMode, Tally,
 };
 
-pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, word_list, display";
+pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display";
 pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at";
+/// Pledges and topics in the organisers' order, then ideas by time.
+pub const ITEM_ORDER: &str = "CASE WHEN kind = 'idea' THEN 1 ELSE 0 END, position, created_at, id";
 pub const COMMENT_COLUMNS: &str = "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at";
 
 #[derive(sqlx::FromRow)]
@@ -26,7 +28,12 @@ pub struct ConversationRow {
     pub moderation: String,
     pub ideas_need_approval: bool,
     pub profile_questions: String,
-    pub results_visible: bool,
+    pub results_visibility: String,
+    pub results_while_open: bool,
+    pub series: String,
+    pub archived: bool,
+    /// Empty for none.
+    pub support_contact: String,
     pub word_list: String,
     pub display: String,
 }
@@ -47,7 +54,12 @@ impl TryFrom<ConversationRow> for Conversation {
             ideas_need_approval: r.ideas_need_approval,
             profile_questions: serde_json::from_str(&r.profile_questions)
                 .map_err(|e| StoreError::Corrupt(format!("profile_questions: {e}")))?,
-            results_visible: r.results_visible,
+            results_visibility: column("conversations.results_visibility", &r.results_visibility)?,
+            results_while_open: r.results_while_open,
+            series: serde_json::from_str(&r.series)
+                .map_err(|e| StoreError::Corrupt(format!("series: {e}")))?,
+            archived: r.archived,
+            support_contact: Some(r.support_contact).filter(|s| !s.is_empty()),
             word_list: serde_json::from_str(&r.word_list)
                 .map_err(|e| StoreError::Corrupt(format!("word_list: {e}")))?,
             display: serde_json::from_str(&r.display)
@@ -77,7 +89,11 @@ impl ConversationRow {
                 "profile_questions",
                 serde_json::to_string(&c.profile_questions),
             )?,
-            results_visible: c.results_visible,
+            results_visibility: c.results_visibility.as_str().to_string(),
+            results_while_open: c.results_while_open,
+            series: json("series", serde_json::to_string(&c.series))?,
+            archived: c.archived,
+            support_contact: c.support_contact.clone().unwrap_or_default(),
             word_list: json("word_list", serde_json::to_string(&c.word_list))?,
             display: json("display", serde_json::to_string(&c.display))?,
         })

@@ -54,7 +54,7 @@ impl Backend for Sqlite {
             );
         }
         sql.push_str(
-            ") SELECT i.status, i.strong, i.wrong, i.version, p.suspended, v.choice, r.fingerprint, r.answer \
+            ") SELECT i.status, i.kind, i.strong, i.wrong, i.version, p.suspended, v.choice, r.fingerprint, r.answer \
              FROM q LEFT JOIN items i ON i.id = q.item AND i.conversation_id = q.conversation \
              LEFT JOIN participants p ON p.id = q.participant AND p.conversation_id = q.conversation \
              LEFT JOIN votes v ON v.item_id = q.item AND v.participant_id = q.participant \

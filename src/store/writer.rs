@@ -337,6 +337,9 @@ where
         Pending::RecordDisplayDay(r) => apply_one(tx, r, Tx::record_display_day).await,
         Pending::AnnounceDeadline(r) => apply_one(tx, r, Tx::announce_deadline).await,
         Pending::PruneRequests(r) => apply_one(tx, r, Tx::prune_requests).await,
+        Pending::RemoveItem(r) => apply_one(tx, r, Tx::remove_item).await,
+        Pending::ReorderItems(r) => apply_one(tx, r, Tx::reorder_items).await,
+        Pending::DeleteConversation(r) => apply_one(tx, r, Tx::delete_conversation).await,
         Pending::CastVote(_) => unreachable!("votes are applied together by cast_votes"),
     }
 }

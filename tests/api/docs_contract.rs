@@ -4,9 +4,12 @@
 //! level and the same kinds of value. A field added to a type and not to
 //! the document (or the other way round) fails this test.
 
+use chorus::domain::ConversationState;
 use chorus::domain::{Choice, Comment, CommentStatus, CommentTally, Millis, Participant, Tally};
 use chorus::http::api::comment_pages::CommentsPage;
+use chorus::http::api::conversations::{ConversationList, ConversationSummary, EarlierReport};
 use chorus::http::api::moderation::QueueBody;
+use chorus::http::api::organising::DeletedBody;
 use chorus::http::api::participation::ParticipantBody;
 use chorus::store::write::{Flagged, UpVoted, Voted};
 use chorus::store::QueueEntry;
@@ -167,6 +170,37 @@ fn documented_answers_match_the_response_types() {
                 handle: "Amber Heron".into(),
                 suspended: false,
             },
+        },
+    );
+    check(
+        "conversation list",
+        ConversationList {
+            conversations: vec![ConversationSummary {
+                slug: "best-place-to-work-2".into(),
+                title: "What next".into(),
+                state: ConversationState::Open,
+                opens_at: Millis(0),
+                closes_at: Millis(1),
+                archived: false,
+                series: vec!["best-place-to-work".into()],
+                earlier_reports: vec![EarlierReport {
+                    slug: "best-place-to-work".into(),
+                    title: "Making this the best place to work".into(),
+                }],
+            }],
+        },
+    );
+    check(
+        "deletion",
+        DeletedBody {
+            deleted: "best-place-to-work".into(),
+            rows: [
+                ("comments".to_string(), 212),
+                ("conversations".to_string(), 1),
+                ("items".to_string(), 9),
+            ]
+            .into_iter()
+            .collect(),
         },
     );
 }

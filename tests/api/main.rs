@@ -16,6 +16,7 @@ mod live;
 mod live_resume;
 mod loadtest_smoke;
 mod opinion;
+mod organising;
 mod participation;
 mod report;
 mod report_privacy;

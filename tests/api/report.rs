@@ -601,7 +601,9 @@ async fn report_scenario(app: TestApp) {
     }
 
     // ---- Who sees what: results hidden until closing when not visible.
-    let (status, _) = admin.patch(&api, json!({"results_visible": false})).await;
+    let (status, _) = admin
+        .patch(&api, json!({"results_while_open": false}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     for path in [
         "report",

@@ -34,7 +34,10 @@ async fn conversation(store: &dyn Store) -> Uuid {
         moderation: chorus::domain::Moderation::Post,
         ideas_need_approval: false,
         profile_questions: None,
-        results_visible: true,
+        results_visibility: Default::default(),
+        results_while_open: true,
+        series: Vec::new(),
+        support_contact: None,
         word_list: Vec::new(),
     }
     .into_conversation()
@@ -53,6 +56,7 @@ async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
         .write(write::UpsertPledge {
             conversation_id,
             item_id,
+            kind: chorus::domain::ItemKind::Pledge,
             adding: false,
             title: "P".into(),
             body: String::new(),

@@ -153,7 +153,7 @@ test('participants see the results without hidden comments; axe passes', { timeo
 });
 
 test('results are withheld from participants until closing when the organisers say so', { timeout: 60000 }, async () => {
-  await admin.ok('PATCH', `/api/conversations/${SLUG}`, { results_visible: false });
+  await admin.ok('PATCH', `/api/conversations/${SLUG}`, { results_while_open: false });
   try {
     const { context, page, problems } = await openReport('');
     assert.equal(await page.getAttribute('body', 'data-state'), 'error');
@@ -162,7 +162,7 @@ test('results are withheld from participants until closing when the organisers s
     void problems; // the 403 is logged by the browser as a failed resource
     await context.close();
   } finally {
-    await admin.ok('PATCH', `/api/conversations/${SLUG}`, { results_visible: true });
+    await admin.ok('PATCH', `/api/conversations/${SLUG}`, { results_while_open: true });
   }
 });
 

@@ -10,8 +10,9 @@ import { fillPledgeFilter } from './filters.js';
 export function fillItems() {
   const sel = /** @type {HTMLSelectElement} */ (byId('display-item'));
   const keep = sel.value || (desk.C && desk.C.display && desk.C.display.item_id) || '';
-  const pledges = [...items.values()].filter((i) => i.kind === 'pledge' && i.status === 'visible').sort((a, b) => a.position - b.position);
-  sel.replaceChildren(...pledges.map((p) => h('option', { text: p.title, attrs: { value: p.id } })));
+  const pledges = [...items.values()].filter((i) => (i.kind === 'pledge' || i.kind === 'topic') && i.status === 'visible').sort((a, b) => a.position - b.position);
+  sel.replaceChildren(h('option', { text: 'All of them (comments wall only)', attrs: { value: '' } }),
+    ...pledges.map((p) => h('option', { text: (p.kind === 'topic' ? 'Topic: ' : '') + p.title, attrs: { value: p.id } })));
   if (keep) sel.value = keep;
   fillPledgeFilter(pledges);
 }
@@ -25,18 +26,18 @@ export function setConversation(c) {
   const mode = /** @type {HTMLSelectElement} */ (byId('display-mode'));
   if (document.activeElement !== mode) mode.value = d.mode;
   if (d.item_id) /** @type {HTMLSelectElement} */ (byId('display-item')).value = d.item_id;
-  byId('display-item-field').hidden = mode.value !== 'focus';
+  byId('display-item-field').hidden = mode.value === 'all';
   byId('display-msg').textContent = 'Screens now show: ' + ({ all: 'all pledges', focus: 'one pledge in focus', comments: 'the comments wall' })[/** @type {'all'} */ (d.mode)] + '.';
 }
 
 export function wireTools() {
   byId('display-mode').addEventListener('change', () => {
-    byId('display-item-field').hidden = /** @type {HTMLSelectElement} */ (byId('display-mode')).value !== 'focus';
+    byId('display-item-field').hidden = /** @type {HTMLSelectElement} */ (byId('display-mode')).value === 'all';
   });
   byId('display-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const mode = /** @type {HTMLSelectElement} */ (byId('display-mode')).value;
-    const item_id = mode === 'focus' ? /** @type {HTMLSelectElement} */ (byId('display-item')).value || null : null;
+    const item_id = mode !== 'all' ? /** @type {HTMLSelectElement} */ (byId('display-item')).value || null : null;
     try {
       const r = await call('PATCH', API, { display: { mode, item_id } });
       if (r && r.conversation) setConversation(r.conversation);

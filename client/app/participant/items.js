@@ -11,6 +11,7 @@ import { queue, handle, whenChanged } from './outbox.js';
 import { wait, canAct, showSignup } from './signup.js';
 import { politeInsert } from './polite.js';
 import { CommentPanel } from './comment-panel.js';
+import { nameList } from '../support.js';
 
 /** @type {Map<string, any>} */ const items = new Map();
 /** @type {Map<string, ItemView>} */ export const views = new Map();
@@ -103,7 +104,7 @@ export function upsertItem(it) {
   items.set(it.id, it);
   tallies.apply(it.id, { strong: it.strong || 0, wrong: it.wrong || 0, version: it.version || 0 });
   let v = views.get(it.id);
-  if (v) { v.update(it); return; }
+  if (v) { v.update(it); if (it.kind !== 'idea') sortLists(); return; }
   v = new ItemView(it);
   views.set(it.id, v);
   const list = byId(it.kind === 'idea' ? 'ideas' : 'pledges');
@@ -119,6 +120,7 @@ export function upsertItem(it) {
 export function emptyStates() {
   byId('no-ideas').hidden = byId('ideas').childElementCount > 0;
   byId('no-pledges').hidden = byId('pledges').childElementCount > 0;
+  nameList(byId('pledges-h'), byId('no-pledges'), byId('pledges'));
 }
 
 /** @param {string} id */

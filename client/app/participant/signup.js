@@ -4,6 +4,7 @@
 // (../signup-wait.js) and are sent right after.
 
 import { call, explain, ApiError } from '../api.js';
+import { showSupport } from '../support.js';
 import { byId, h, uid } from '../dom.js';
 import { stateOf } from '../time.js';
 import { SignupWait, SIGNUP_FIRST } from '../signup-wait.js';
@@ -61,6 +62,7 @@ export function renderMe() {
 /** The sign-up form's parts that depend on the conversation: access code and profile questions. @param {any} c */
 export function renderSignupFields(c) {
   byId('code-field').hidden = c.signup_mode !== 'code';
+  showSupport(byId('support'), c.support_contact);
   const qs = Array.isArray(c.profile_questions) ? c.profile_questions : [];
   const pf = byId('profile-fields');
   if (!pf.childElementCount && qs.length) {

@@ -14,7 +14,8 @@ use super::{conversation, path_uuid};
 use crate::domain::conversation::{ConversationPatch, ConversationView};
 use crate::domain::item::clean_pledge;
 use crate::domain::{
-    Choice, ConversationState, Item, ItemKind, Millis, NewConversation, Participant, User,
+    Choice, ConversationState, Invalid, Item, ItemKind, ItemStatus, Millis, NewConversation,
+    Participant, User,
 };
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
@@ -35,24 +36,67 @@ pub struct ConversationSummary {
     pub state: ConversationState,
     pub opens_at: Millis,
     pub closes_at: Millis,
+    /// Listed to staff only.
+    pub archived: bool,
+    /// The addresses of the earlier conversations it names in its series.
+    pub series: Vec<String>,
+    /// Those earlier conversations whose results the caller may read now.
+    pub earlier_reports: Vec<EarlierReport>,
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<ConversationList>, ApiError> {
+#[derive(Debug, Serialize)]
+pub struct EarlierReport {
+    pub slug: String,
+    pub title: String,
+}
+
+/// Open and upcoming conversations first (soonest to close or open
+/// first), then closed ones (most recently closed first). Archived ones
+/// are left out, except for staff, who see them last-but-marked.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ConversationList>, ApiError> {
     let now = Millis::now();
-    let conversations = state
-        .store
-        .conversations()
-        .await?
-        .into_iter()
-        .map(|c| ConversationSummary {
+    let staff = caller.user().is_some();
+    let all = state.store.conversations().await?;
+    let mut conversations = Vec::new();
+    for c in all.iter().filter(|c| staff || !c.archived) {
+        let mut earlier_reports = Vec::new();
+        for slug in &c.series {
+            let Some(earlier) = all.iter().find(|e| &e.slug == slug) else {
+                continue;
+            };
+            if super::results::readable(&state, &caller, earlier, now).await? {
+                earlier_reports.push(EarlierReport {
+                    slug: earlier.slug.clone(),
+                    title: earlier.title.clone(),
+                });
+            }
+        }
+        conversations.push(ConversationSummary {
             state: c.state(now),
-            slug: c.slug,
-            title: c.title,
+            slug: c.slug.clone(),
+            title: c.title.clone(),
             opens_at: c.opens_at,
             closes_at: c.closes_at,
-        })
-        .collect();
+            archived: c.archived,
+            series: c.series.clone(),
+            earlier_reports,
+        });
+    }
+    conversations.sort_by_key(landing_order);
     Ok(Json(ConversationList { conversations }))
+}
+
+/// The list's order: open (closing soonest first), upcoming (opening
+/// soonest first), closed (most recently closed first); archived last.
+fn landing_order(c: &ConversationSummary) -> (bool, u8, i64) {
+    match c.state {
+        ConversationState::Open => (c.archived, 0, c.closes_at.0),
+        ConversationState::Upcoming => (c.archived, 1, c.opens_at.0),
+        ConversationState::Closed => (c.archived, 2, -c.closes_at.0),
+    }
 }
 
 /// Everything a page needs, consistent with sequence number `seq`.
@@ -174,6 +218,9 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct NewPledge {
     id: Uuid,
+    /// `pledge` (the default) or `topic`.
+    #[serde(default)]
+    kind: Option<ItemKind>,
     title: String,
     #[serde(default)]
     body: String,
@@ -189,11 +236,20 @@ pub async fn add_pledge(
 ) -> Result<impl IntoResponse, ApiError> {
     let user = caller.admin()?;
     let conversation = conversation(&state, &slug).await?;
+    let kind = pledge.kind.unwrap_or(ItemKind::Pledge);
+    if !kind.is_organisers() {
+        return Err(Invalid::field(
+            "kind",
+            "must be \"pledge\" or \"topic\" (participants suggest ideas)",
+        )
+        .into());
+    }
     let (title, body) = clean_pledge(&pledge.title, &pledge.body)?;
     let item = state
         .commit(write::UpsertPledge {
             conversation_id: conversation.id,
             item_id: pledge.id,
+            kind,
             adding: true,
             title,
             body,
@@ -226,8 +282,8 @@ pub async fn edit_pledge(
         .store
         .item(conversation.id, item_id)
         .await?
-        .filter(|i| i.kind == ItemKind::Pledge)
-        .ok_or_else(|| ApiError::NotFound("pledge".into()))?;
+        .filter(|i| i.kind.is_organisers() && i.status != ItemStatus::Removed)
+        .ok_or_else(|| ApiError::NotFound("pledge or topic".into()))?;
     let (title, body) = clean_pledge(
         patch.title.as_deref().unwrap_or(&item.title),
         patch.body.as_deref().unwrap_or(&item.body),
@@ -236,6 +292,7 @@ pub async fn edit_pledge(
         .commit(write::UpsertPledge {
             conversation_id: conversation.id,
             item_id,
+            kind: item.kind,
             adding: false,
             title,
             body,

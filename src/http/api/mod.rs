@@ -8,8 +8,10 @@ pub mod conversations;
 pub mod health;
 pub mod moderation;
 pub mod opinion;
+pub mod organising;
 pub mod participation;
 pub mod report;
+pub mod results;
 
 use super::error::ApiError;
 use super::AppState;

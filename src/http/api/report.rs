@@ -1,8 +1,8 @@
 //! The report (docs/report.md): JSON, CSV tables, the JSON export and the
 //! participation chart. Facilitators and admins get the organisers' view
-//! at any time; everyone else gets the public results while the
-//! conversation runs if `results_visible` is set, and always once it has
-//! closed.
+//! at any time; everyone else gets the public results when the
+//! conversation's `results_visibility` admits them (see `results`): while
+//! it runs if `results_while_open` is set, and always once it has closed.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::conversation;
+use super::{conversation, results};
 use crate::domain::{Invalid, Millis};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
@@ -39,22 +39,12 @@ async fn load(
 ) -> Result<(ReportData, Report), ApiError> {
     let conversation = conversation(state, slug).await?;
     let now = Millis::now();
-    let view = if caller.user().is_some() {
-        View::Organisers
-    } else if report::public_may_see(&conversation, now) {
-        View::Public
-    } else {
-        return Err(ApiError::Forbidden(
-            "the results of this conversation are published when it closes".into(),
-        ));
-    };
+    let view = results::view(state, caller, &conversation, now).await?;
     let data = state.store.report_data(conversation.id).await?;
     // The conversation above may come from a cache seconds old (another
     // node's change): decide again on the one just read.
-    if view == View::Public && !report::public_may_see(&data.conversation, now) {
-        return Err(ApiError::Forbidden(
-            "the results of this conversation are published when it closes".into(),
-        ));
+    if view == View::Public {
+        results::view(state, caller, &data.conversation, now).await?;
     }
     let options = Options {
         view,

@@ -7,6 +7,8 @@
 //! conversation's sequence numbers and event log, and loading rows.
 
 pub mod accounts;
+pub mod arranging;
+pub mod deletion;
 pub mod moderation;
 pub mod organising;
 pub mod participation;
@@ -15,6 +17,8 @@ pub mod vote;
 pub use accounts::{
     CreateSession, CreateUser, EndSession, PruneSessions, RefreshSession, SessionOwner, SetPassword,
 };
+pub use arranging::{RemoveItem, ReorderItems};
+pub use deletion::DeleteConversation;
 pub use moderation::{AuthorModerated, EditComment, ModerateAuthor, ModerateComment, ModerateItem};
 pub use organising::{
     AnnounceDeadline, ChangeConversation, CreateConversation, CreateDisplayToken, PruneRequests,

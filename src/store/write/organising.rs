@@ -10,7 +10,8 @@ use super::super::rows::{ConversationRow, CONVERSATION_COLUMNS};
 use super::super::StoreError;
 use super::Tx;
 use crate::domain::{
-    conversation::ConversationPatch, Conversation, DisplayKind, EventData, Item, ItemKind, Millis,
+    conversation::ConversationPatch, Conversation, DisplayKind, EventData, Item, ItemKind,
+    ItemStatus, Millis,
 };
 
 /// An organiser creates a conversation (already validated by the domain).
@@ -48,11 +49,13 @@ impl Command for ChangeConversation {
     }
 }
 
-/// Adds a pledge, or edits one (same id).
+/// Adds a pledge or a discussion topic, or edits one (same id).
 #[derive(Debug, Clone)]
 pub struct UpsertPledge {
     pub conversation_id: Uuid,
     pub item_id: Uuid,
+    /// `Pledge` or `Topic` (an item keeps the kind it was added with).
+    pub kind: ItemKind,
     /// Set when an organiser adds the pledge (`POST`): the item id is then
     /// also a request id, so a retry gets its first answer and cannot undo
     /// an edit made since. Edits and imports set whatever they name.
@@ -71,6 +74,7 @@ impl Command for UpsertPledge {
     fn request(&self) -> Option<RequestKey> {
         let parts = (
             self.conversation_id,
+            self.kind,
             &self.title,
             &self.body,
             self.position,
@@ -201,10 +205,12 @@ where
                 conversation.slug
             )));
         }
+        self.check_series(&conversation.slug, &conversation.series)
+            .await?;
         let row = ConversationRow::from_conversation(conversation)?;
         sqlx::query(&format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}, last_seq, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 0, $19)"
         ))
         .bind(row.id)
         .bind(row.slug)
@@ -217,7 +223,11 @@ where
         .bind(row.moderation)
         .bind(row.ideas_need_approval)
         .bind(row.profile_questions)
-        .bind(row.results_visible)
+        .bind(row.results_visibility)
+        .bind(row.results_while_open)
+        .bind(row.series)
+        .bind(row.archived)
+        .bind(row.support_contact)
         .bind(row.word_list)
         .bind(row.display)
         .bind(self.now.0)
@@ -238,18 +248,24 @@ where
         .await?;
         let before = Conversation::try_from(row.ok_or(StoreError::NotFound("conversation"))?)?;
         let (after, action) = command.patch.apply(&before, self.now)?;
-        if after.display.mode == DisplayKind::Focus {
+        // The item in focus, or whose comments the wall shows.
+        if after.display.mode != DisplayKind::All {
             if let Some(item_id) = after.display.item_id {
                 self.item(after.id, item_id)
                     .await?
                     .ok_or(StoreError::NotFound("item"))?;
             }
         }
+        if after.series != before.series {
+            self.check_series(&after.slug, &after.series).await?;
+        }
         let row = ConversationRow::from_conversation(&after)?;
         sqlx::query(
             "UPDATE conversations SET title = $1, introduction = $2, opens_at = $3, closes_at = $4, \
              signup_mode = $5, access_code = $6, moderation = $7, ideas_need_approval = $8, \
-             profile_questions = $9, results_visible = $10, word_list = $11, display = $12 WHERE id = $13",
+             profile_questions = $9, results_visibility = $10, results_while_open = $11, \
+             series = $12, archived = $13, support_contact = $14, word_list = $15, display = $16 \
+             WHERE id = $17",
         )
         .bind(row.title)
         .bind(row.introduction)
@@ -260,7 +276,11 @@ where
         .bind(row.moderation)
         .bind(row.ideas_need_approval)
         .bind(row.profile_questions)
-        .bind(row.results_visible)
+        .bind(row.results_visibility)
+        .bind(row.results_while_open)
+        .bind(row.series)
+        .bind(row.archived)
+        .bind(row.support_contact)
         .bind(row.word_list)
         .bind(row.display)
         .bind(row.id)
@@ -297,9 +317,9 @@ where
                     .item(command.conversation_id, command.item_id)
                     .await?
                     .ok_or(StoreError::NotFound("item"))?;
-                if before.kind != ItemKind::Pledge {
+                if !before.kind.is_organisers() || before.status == ItemStatus::Removed {
                     return Err(StoreError::Conflict(
-                        "this item id belongs to an idea".into(),
+                        "this item id belongs to an idea or a removed item".into(),
                     ));
                 }
                 if (before.title.as_str(), before.body.as_str(), before.position)
@@ -324,10 +344,11 @@ where
                 sqlx::query(
                     "INSERT INTO items (id, conversation_id, kind, title, body, status, position, \
                      participant_id, handle, strong, wrong, version, comments, created_at) \
-                     VALUES ($1, $2, 'pledge', $3, $4, 'visible', $5, NULL, NULL, 0, 0, 0, 0, $6)",
+                     VALUES ($1, $2, $3, $4, $5, 'visible', $6, NULL, NULL, 0, 0, 0, 0, $7)",
                 )
                 .bind(command.item_id)
                 .bind(command.conversation_id)
+                .bind(command.kind.as_str())
                 .bind(&command.title)
                 .bind(&command.body)
                 .bind(command.position)
@@ -434,6 +455,49 @@ where
             events: vec![event],
             tally: None,
         })
+    }
+
+    /// The earlier conversations a series names must exist and must not
+    /// lead back to `own` (a series is a line through time, not a loop).
+    pub async fn check_series(&mut self, own: &str, series: &[String]) -> Result<(), StoreError> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut next: Vec<String> = series.to_vec();
+        let mut first = true;
+        while !next.is_empty() {
+            let mut later = Vec::new();
+            for slug in next {
+                if slug == own {
+                    return Err(StoreError::Invalid {
+                        field: "series",
+                        message: "would make a loop: an earlier conversation named here already follows this one".into(),
+                    });
+                }
+                if seen.contains(&slug) {
+                    continue;
+                }
+                let earlier: Option<String> =
+                    sqlx::query_scalar("SELECT series FROM conversations WHERE slug = $1")
+                        .bind(&slug)
+                        .fetch_optional(&mut *self.c)
+                        .await?;
+                let Some(earlier) = earlier else {
+                    if first {
+                        return Err(StoreError::Invalid {
+                            field: "series",
+                            message: format!("no conversation has the address {slug:?}"),
+                        });
+                    }
+                    continue;
+                };
+                let earlier: Vec<String> = serde_json::from_str(&earlier)
+                    .map_err(|e| StoreError::Corrupt(format!("series: {e}")))?;
+                later.extend(earlier);
+                seen.push(slug);
+            }
+            first = false;
+            next = later;
+        }
+        Ok(())
     }
 
     pub async fn prune_requests(&mut self, command: &PruneRequests) -> Answer<PruneRequests> {

@@ -13,7 +13,7 @@ use super::super::command::{Answer, Command, Committed, Pending, Request, Reques
 use super::super::rows::column;
 use super::super::{StoreError, TallyChange};
 use super::Tx;
-use crate::domain::{vote, Choice, ItemStatus, Tally};
+use crate::domain::{vote, Choice, ItemKind, ItemStatus, Tally};
 
 /// A participant votes an item strong or wrong, or withdraws (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +72,8 @@ pub struct Recorded {
 /// What the store holds for one vote before it is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteState {
-    /// The item's status and tally, if it is in the vote's conversation.
-    pub item: Option<(ItemStatus, Tally)>,
+    /// The item's status, kind and tally, if it is in the vote's conversation.
+    pub item: Option<(ItemStatus, ItemKind, Tally)>,
     /// Whether the participant is suspended, if they are in the conversation.
     pub suspended: Option<bool>,
     /// The participant's current vote on the item.
@@ -82,9 +82,10 @@ pub struct VoteState {
     pub request: Option<Recorded>,
 }
 
-/// The row a backend reads per vote: item status, strong, wrong, version,
-/// suspended, current choice, request fingerprint, request answer.
+/// The row a backend reads per vote: item status, kind, strong, wrong,
+/// version, suspended, current choice, request fingerprint, request answer.
 pub type VoteRow = (
+    Option<String>,
     Option<String>,
     Option<i64>,
     Option<i64>,
@@ -97,10 +98,11 @@ pub type VoteRow = (
 
 impl VoteState {
     pub fn from_row(row: VoteRow) -> Result<VoteState, StoreError> {
-        let (status, strong, wrong, version, suspended, choice, fingerprint, answer) = row;
-        let item = match (status, strong, wrong, version) {
-            (Some(status), Some(strong), Some(wrong), Some(version)) => Some((
+        let (status, kind, strong, wrong, version, suspended, choice, fingerprint, answer) = row;
+        let item = match (status, kind, strong, wrong, version) {
+            (Some(status), Some(kind), Some(strong), Some(wrong), Some(version)) => Some((
                 column::<ItemStatus>("items.status", &status)?,
+                column::<ItemKind>("items.kind", &kind)?,
                 Tally {
                     strong,
                     wrong,
@@ -172,7 +174,14 @@ pub fn plan(
             continue;
         }
         let tally = match state.item {
-            Some((ItemStatus::Visible, tally)) => tally,
+            Some((ItemStatus::Visible, kind, _)) if !kind.takes_votes() => {
+                answers.push(Err(StoreError::Invalid {
+                    field: "choice",
+                    message: "this is a discussion topic: it takes comments, not votes".into(),
+                }));
+                continue;
+            }
+            Some((ItemStatus::Visible, _, tally)) => tally,
             _ => {
                 answers.push(Err(StoreError::NotFound("item")));
                 continue;
@@ -297,7 +306,7 @@ mod tests {
 
     fn fresh(choice: Option<Choice>) -> VoteState {
         VoteState {
-            item: Some((ItemStatus::Visible, Tally::default())),
+            item: Some((ItemStatus::Visible, ItemKind::Pledge, Tally::default())),
             suspended: Some(false),
             choice,
             request: None,
