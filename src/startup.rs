@@ -94,6 +94,8 @@ impl Application {
             sessions: Ttl::new(Duration::from_secs(5), 200_000),
             participants: Ttl::new(Duration::from_secs(60), 200_000),
             opinions: Default::default(),
+            reports: Default::default(),
+            comment_rankings: Default::default(),
             heavy_work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             ),

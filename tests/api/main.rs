@@ -17,6 +17,7 @@ mod loadtest_smoke;
 mod opinion;
 mod participation;
 mod report;
+mod report_cache;
 mod report_privacy;
 mod retries;
 mod shutdown;

@@ -3,12 +3,14 @@
 //! health, and the live opinion analysis.
 
 pub mod accounts;
+pub mod comment_ranking;
 pub mod conversations;
 pub mod health;
 pub mod moderation;
 pub mod opinion;
 pub mod participation;
 pub mod report;
+pub mod report_cache;
 
 use super::error::ApiError;
 use super::AppState;

@@ -4,6 +4,8 @@
 //! conversation runs if `results_visible` is set, and always once it has
 //! closed.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -12,13 +14,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::conversation;
+use super::report_cache::Built;
 use crate::domain::{Invalid, Millis};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::query::ApiQuery;
 use crate::http::AppState;
-use crate::report::{self, export, Options, Report, View};
-use crate::store::ReportData;
+use crate::report::{self, export, View};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,14 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations/{slug}/report/opinion.svg", get(opinion_map))
 }
 
-/// The caller's view, the data and the report, or 403 when the results
-/// are not public yet.
-async fn load(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    opinion: bool,
-) -> Result<(ReportData, Report), ApiError> {
+/// The caller's view's report and the data it was built from (kept per
+/// conversation and view: `report_cache`), or 403 when the results are not
+/// public yet.
+async fn load(state: &AppState, caller: &Caller, slug: &str) -> Result<Arc<Built>, ApiError> {
     let conversation = conversation(state, slug).await?;
     let now = Millis::now();
     let view = if caller.user().is_some() {
@@ -48,32 +46,18 @@ async fn load(
             "the results of this conversation are published when it closes".into(),
         ));
     };
-    let data = state.store.report_data(conversation.id).await?;
     // The conversation above may come from a cache seconds old (another
-    // node's change): decide again on the one just read.
-    if view == View::Public && !report::public_may_see(&data.conversation, now) {
-        return Err(ApiError::Forbidden(
-            "the results of this conversation are published when it closes".into(),
-        ));
+    // node's change), and the kept report may be older: decide again on
+    // the conversation as it is now.
+    if view == View::Public {
+        let current = state.store.conversation_by_slug(slug).await?;
+        if !current.is_some_and(|c| report::public_may_see(&c, now)) {
+            return Err(ApiError::Forbidden(
+                "the results of this conversation are published when it closes".into(),
+            ));
+        }
     }
-    let options = Options {
-        view,
-        min_group_size: state.settings.report.min_group_size.get() as usize,
-        min_votes: state.settings.report.min_votes_to_place.get() as usize,
-        opinion,
-        now,
-    };
-    let _cpu = state
-        .heavy_work
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let report = report::build(&data, &options);
-        (data, report)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    state.reports.get(state, conversation.id, view).await
 }
 
 pub(super) fn private(mut response: Response) -> Response {
@@ -104,8 +88,8 @@ async fn json_report(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug, true).await?;
-    Ok(private(Json(report).into_response()))
+    let built = load(&state, &caller, &slug).await?;
+    Ok(private(Json(&built.report).into_response()))
 }
 
 #[derive(Deserialize)]
@@ -126,8 +110,9 @@ async fn csv(
             format!("{name:?} is not one of {}", export::Table::ALL),
         )
     })?;
-    let (data, report) = load(&state, &caller, &slug, false).await?;
-    let body = export::csv(&data, &report, table);
+    let built = load(&state, &caller, &slug).await?;
+    let (data, report) = (&built.data, &built.report);
+    let body = export::csv(data, report, table);
     Ok(download(
         "text/csv; charset=utf-8",
         format!("{}-{}.csv", report.conversation.slug, table.as_str()),
@@ -140,8 +125,9 @@ async fn export_json(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (data, report) = load(&state, &caller, &slug, true).await?;
-    let body = serde_json::to_string_pretty(&export::json(&data, &report))
+    let built = load(&state, &caller, &slug).await?;
+    let (data, report) = (&built.data, &built.report);
+    let body = serde_json::to_string_pretty(&export::json(data, report))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(download(
         "application/json",
@@ -155,7 +141,8 @@ async fn chart(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug, false).await?;
+    let built = load(&state, &caller, &slug).await?;
+    let report = &built.report;
     svg(report::timeline::chart_svg(
         &report.conversation.title,
         &report.timeline,
@@ -168,13 +155,13 @@ async fn opinion_map(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug, true).await?;
-    let opinion = report.opinion.ok_or_else(|| {
+    let built = load(&state, &caller, &slug).await?;
+    let opinion = built.report.opinion.as_ref().ok_or_else(|| {
         ApiError::Forbidden("the opinion groups are published when the conversation closes".into())
     })?;
     svg(report::opinion_map::map_svg(
-        &report.conversation.title,
-        &opinion,
+        &built.report.conversation.title,
+        opinion,
     ))
 }
 
