@@ -246,7 +246,8 @@ pub async fn comments(
 
 /// An item's visible top-level comments, best bridging score first (the
 /// latest opinion analysis, at most a minute old); comments without a
-/// score follow, most up-voted first, then oldest first.
+/// score follow, most up-voted first, then oldest first. The order is kept
+/// per item (`comment_ranking`), so a page is a slice of it.
 async fn across_groups(
     state: &AppState,
     conversation: &Conversation,
@@ -254,33 +255,10 @@ async fn across_groups(
     offset: i64,
     limit: i64,
 ) -> Result<CommentsPage, ApiError> {
-    let latest = state.opinions.get(state, conversation).await?;
-    let mut comments: Vec<Comment> = state
-        .store
-        .comments(conversation.id, item_id, 0, i64::MAX, false)
-        .await?
-        .into_iter()
-        .filter(|c| c.parent_id.is_none())
-        .map(|c| c.public())
-        .collect();
-    let score = |c: &Comment| latest.bridging.get(&c.id).copied();
-    comments.sort_by(|a, b| {
-        match (score(a), score(b)) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then(b.up.cmp(&a.up))
-        .then(a.seq.cmp(&b.seq))
-    });
-    let start = offset.clamp(0, comments.len() as i64) as usize;
-    let end = (start + limit as usize).min(comments.len());
-    let next = (end < comments.len()).then_some(end as i64);
-    Ok(CommentsPage {
-        comments: comments.drain(start..end).collect(),
-        next,
-    })
+    state
+        .comment_rankings
+        .page(state, conversation, item_id, offset, limit)
+        .await
 }
 
 #[derive(Deserialize)]
