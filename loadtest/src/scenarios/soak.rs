@@ -26,7 +26,7 @@ use crate::load::{votes_at_rate, Voters};
 use crate::net::connect_ws;
 use crate::options::Options;
 use crate::progress;
-use crate::report::{Report, Soak};
+use crate::report::{Latency, Report, Soak};
 use crate::subscriber::Shared;
 use crate::systems::chorus::Chorus;
 use crate::systems::System;
@@ -132,22 +132,23 @@ async fn measure(system: &Arc<System>, opts: &Options) -> anyhow::Result<Report>
     let comments = Arc::new(Mutex::new(Vec::<String>::new()));
     let writes = Arc::new(Writes::default());
     let (stop_writes_tx, stop_writes) = watch::channel(false);
-    let mut writers = Vec::new();
-    writers.push(tokio::spawn(comment_steadily(
-        system.clone(),
-        voters.clone(),
-        (opts.rate / VOTES_PER_COMMENT).max(1.0),
-        comments.clone(),
-        writes.clone(),
-        stop_writes.clone(),
-    )));
-    writers.push(tokio::spawn(moderate_steadily(
-        system.clone(),
-        admin,
-        comments.clone(),
-        writes.clone(),
-        stop_writes,
-    )));
+    let writers = vec![
+        tokio::spawn(comment_steadily(
+            system.clone(),
+            voters.clone(),
+            (opts.rate / VOTES_PER_COMMENT).max(1.0),
+            comments.clone(),
+            writes.clone(),
+            stop_writes.clone(),
+        )),
+        tokio::spawn(moderate_steadily(
+            system.clone(),
+            admin,
+            comments.clone(),
+            writes.clone(),
+            stop_writes,
+        )),
+    ];
     let bar = progress::bar(
         opts.progress,
         opts.duration.as_secs(),
@@ -204,6 +205,7 @@ async fn measure(system: &Arc<System>, opts: &Options) -> anyhow::Result<Report>
     report.write_errors =
         stats.errors.load(Ordering::Relaxed) + writes.errors.load(Ordering::Relaxed);
     report.skipped_sends = stats.skipped.load(Ordering::Relaxed);
+    report.answer_latency_ms = Some(Latency::from_micros(&stats.answer.merged()));
     report.soak = Some(soak_figures(
         &samples.lock().expect("lock"),
         load_time,
