@@ -5,7 +5,7 @@
 # (the prose around them is kept). JSON for each scenario goes to
 # $CARGO_TARGET_DIR/benchmarks/ (default target/benchmarks/).
 #
-#   loadtest/bench.sh            # everything, about 20 minutes on 2 cores
+#   loadtest/bench.sh            # everything, about 80 minutes on 2 cores (the soak is an hour)
 #   loadtest/bench.sh idle ...   # only the named scenarios
 #
 # Needs Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (user postgres,
@@ -36,8 +36,9 @@ declare -A ARGS=(
   [fanout]="fanout -n 10000 -r 2000 -d 15 --steps 1250,2500,5000,10000 --peer socketio,floor"
   [cluster]="cluster -n 10000 -r 2000 -d 30 --nodes 2 --peer socketio"
   [big-conversation]="big-conversation -n 50 -d 10"
+  [soak]="soak -n 2000 -r 50 -d 3600"
 )
-ORDER=(event-burst event-burst-1k comment-stream idle ingest fanout cluster big-conversation)
+ORDER=(event-burst event-burst-1k comment-stream idle ingest fanout cluster big-conversation soak)
 if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
 
 {

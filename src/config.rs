@@ -173,6 +173,10 @@ pub struct ReportSettings {
     pub min_votes_to_place: NonZeroU32,
     /// The live opinion analysis is recomputed at most this often.
     pub opinion_refresh_secs: NonZeroU64,
+    /// A kept report is confirmed against its data at most this often,
+    /// and is never more than twice this behind (0: every request sees
+    /// the current data). docs/report.md, "How fresh the report is".
+    pub refresh_secs: u64,
 }
 
 /// Where a setting came from is figment's business; this is ours.

@@ -97,6 +97,8 @@ impl Application {
             conversations: Ttl::new(Duration::from_secs(1), 10_000),
             participants: Ttl::new(Duration::from_secs(10), 200_000),
             opinions: Default::default(),
+            reports: Default::default(),
+            comment_rankings: Default::default(),
             heavy_work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             ),

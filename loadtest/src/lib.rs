@@ -22,7 +22,8 @@
 //! - `subscriber`: one watching client (`wire` decodes frames, `net` opens
 //!   sockets); `latency`: matching deliveries to send times, histograms.
 //! - `scenarios`: event-burst, comment-stream, idle, ingest, fanout, cluster,
-//!   big-conversation (seeds a big conversation, then times the read endpoints).
+//!   big-conversation (seeds a big conversation, then times the read endpoints),
+//!   soak (hours of steady load with reconnects: does memory grow?).
 //! - `host`: file descriptor limit, server CPU and memory from /proc.
 
 pub mod chorus_env;

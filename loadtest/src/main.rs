@@ -15,15 +15,15 @@ struct Cli {
     /// The workload.
     #[arg(value_enum)]
     scenario: Scenario,
-    /// Connected clients (participants, watchers, idle connections; ingest: concurrent voters; big-conversation: concurrent readers).
-    #[arg(long, short = 'n', default_value_t = 50)]
-    connections: usize,
+    /// Connected clients (participants, watchers, idle connections; ingest: concurrent voters; big-conversation: concurrent readers) [default: 50; soak: 2000].
+    #[arg(long, short = 'n')]
+    connections: Option<usize>,
     /// Votes (comment-stream: comments) per second.
     #[arg(long, short = 'r', default_value_t = 100.0)]
     rate: f64,
-    /// Seconds the measured phase lasts (big-conversation: per endpoint).
-    #[arg(long, short = 'd', default_value_t = 3.0)]
-    duration: f64,
+    /// Seconds the measured phase lasts (big-conversation: per endpoint) [default: 3; soak: 600].
+    #[arg(long, short = 'd')]
+    duration: Option<f64>,
     /// chorus nodes (cluster: at least 2).
     #[arg(long, default_value_t = 1)]
     nodes: usize,
@@ -114,10 +114,15 @@ impl Cli {
             }
             None => None,
         };
+        let soak = self.scenario == Scenario::Soak;
+        let duration = self.duration.unwrap_or(if soak { 600.0 } else { 3.0 });
+        if !(duration > 0.0 && duration.is_finite()) {
+            anyhow::bail!("--duration takes a positive number of seconds");
+        }
         Ok(Options {
-            connections: self.connections,
+            connections: self.connections.unwrap_or(if soak { 2_000 } else { 50 }),
             rate: self.rate,
-            duration: Duration::from_secs_f64(self.duration),
+            duration: Duration::from_secs_f64(duration),
             nodes: self.nodes,
             peers: self.peer,
             skip_chorus: self.skip_chorus,

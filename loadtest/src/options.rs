@@ -21,6 +21,8 @@ pub enum Scenario {
     Cluster,
     /// Seed one big conversation over the API, then N readers per read endpoint: p50/p99, requests/s.
     BigConversation,
+    /// N connections for a long time (default 10 minutes) under votes, comments, moderation and reconnects: memory growth.
+    Soak,
 }
 
 impl Scenario {
@@ -33,6 +35,7 @@ impl Scenario {
             Scenario::Fanout => "fanout",
             Scenario::Cluster => "cluster",
             Scenario::BigConversation => "big-conversation",
+            Scenario::Soak => "soak",
         }
     }
 

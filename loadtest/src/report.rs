@@ -83,6 +83,9 @@ pub struct Report {
     /// big-conversation: the conversation the reads ran against and how long seeding took.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
+    /// soak: the server's memory over the run and what the clients did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soak: Option<Soak>,
     /// Every client's final state equals the store's; every comment once, in order.
     pub exact: bool,
     /// Why `exact` is false, or other things that went wrong.
@@ -100,6 +103,54 @@ pub struct Seed {
     pub comment_up_votes: usize,
     /// Wall-clock seconds from the first sign-up to the last acknowledged write.
     pub seconds: f64,
+}
+
+/// What soak measured besides the common figures.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Soak {
+    /// Server resident memory once settled (`measured_from_s` into the load) and at the end.
+    pub rss_start_kb: Option<u64>,
+    pub rss_end_kb: Option<u64>,
+    pub rss_peak_kb: Option<u64>,
+    pub measured_from_s: Option<f64>,
+    /// (end - start) / start, per hour of load, in percent (goal: under 5).
+    pub rss_growth_per_hour_pct: Option<f64>,
+    /// Connections dropped and resumed with `since`, and `resync`s among them.
+    pub resumes: u64,
+    pub resyncs: u64,
+    /// Comments made and hidden by the moderator during the run.
+    pub comments: u64,
+    pub hidden: u64,
+}
+
+impl Soak {
+    /// One line for the table and the Markdown.
+    pub fn summary(&self) -> String {
+        let mb = |kb: Option<u64>| {
+            kb.map_or("-".to_string(), |k| format!("{:.1} MB", k as f64 / 1024.0))
+        };
+        let growth = self.rss_growth_per_hour_pct.map_or("-".to_string(), |g| {
+            format!(
+                "{g:+.2}% per hour ({})",
+                if g < 5.0 {
+                    "goal < 5% met"
+                } else {
+                    "goal < 5% missed"
+                }
+            )
+        });
+        format!(
+            "server memory {} at {:.0} s, {} at the end (peak {}): {growth}; {} resumes ({} resyncs), {} comments, {} hidden",
+            mb(self.rss_start_kb),
+            self.measured_from_s.unwrap_or_default(),
+            mb(self.rss_end_kb),
+            mb(self.rss_peak_kb),
+            self.resumes,
+            self.resyncs,
+            self.comments,
+            self.hidden
+        )
+    }
 }
 
 impl Report {
@@ -182,6 +233,11 @@ pub fn table(reports: &[Report]) -> String {
             opt(r.client_cpu_s, 1),
             if r.exact { "yes" } else { "NO" }
         );
+    }
+    for r in reports {
+        if let Some(soak) = &r.soak {
+            let _ = writeln!(out, "\n{} {}: {}", r.scenario, r.system, soak.summary());
+        }
     }
     let ratios = ratios(reports);
     if !ratios.is_empty() {
@@ -399,6 +455,11 @@ pub fn markdown(command: &str, reports: &[Report]) -> String {
             opt(r.client_cpu_s, 1),
             if r.exact { "yes" } else { "**no**" }
         );
+    }
+    for r in reports {
+        if let Some(soak) = &r.soak {
+            let _ = writeln!(out, "\n{}: {}.", r.system, soak.summary());
+        }
     }
     let ratios = ratios(reports);
     if !ratios.is_empty() {

@@ -61,6 +61,10 @@ pub struct Shared {
     pub participants: cache::Ttl<Vec<u8>, crate::store::ParticipantSession>,
     /// The latest opinion analysis per conversation (desk, comment sort).
     pub opinions: api::opinion::OpinionCache,
+    /// The comment sort "agreed across groups", kept per item.
+    pub comment_rankings: api::comment_ranking::CommentRankings,
+    /// The latest report per conversation and view.
+    pub reports: api::report_cache::ReportCache,
     /// Turns for CPU-heavy work off the async runtime (reports and the
     /// opinion analysis): as many as there are cores, so a crowd opening
     /// the report queues instead of starving the hub and the writer.

@@ -41,7 +41,7 @@ pub use themes::ItemThemes;
 pub use timeline::Timeline;
 
 /// Who the report is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum View {
     /// Facilitators and admins: everything, moderation counted separately.

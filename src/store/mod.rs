@@ -135,6 +135,19 @@ pub struct ReportData {
     pub display_days: Vec<i64>,
 }
 
+/// Every write to a conversation moves at least one of these: events take
+/// the next `last_seq`, votes and up-votes raise a tally version (versions
+/// only grow), a sign-up adds a participant, and a display screen's first
+/// watch of a day adds a day. Equal versions mean equal data, so what was
+/// computed from it still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    pub last_seq: i64,
+    pub tally_versions: i64,
+    pub participants: i64,
+    pub display_days: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct ReportParticipant {
     pub id: Uuid,
@@ -291,6 +304,9 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<Event>, StoreError>;
     async fn last_seq(&self, conversation_id: Uuid) -> Result<i64, StoreError>;
+    /// Where the conversation's data stands, in one cheap read: whatever
+    /// is written to it changes this (see [`DataVersion`]).
+    async fn data_version(&self, conversation_id: Uuid) -> Result<DataVersion, StoreError>;
     async fn tallies(&self, conversation_id: Uuid) -> Result<Tallies, StoreError>;
     /// The staff session with this token hash, expired or not.
     async fn staff_session(&self, token_hash: &[u8]) -> Result<Option<StaffSession>, StoreError>;

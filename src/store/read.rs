@@ -14,8 +14,9 @@ use super::rows::{
 use super::write::vote::Recorded;
 use super::writer::Writer;
 use super::{
-    ParticipantSession, QueueEntry, QueueFilter, QueuePage, ReportData, ReportParticipant,
-    ReportVote, Snapshot, StaffSession, Store, StoreError, Tallies, TopComment, TopOrder,
+    DataVersion, ParticipantSession, QueueEntry, QueueFilter, QueuePage, ReportData,
+    ReportParticipant, ReportVote, Snapshot, StaffSession, Store, StoreError, Tallies, TopComment,
+    TopOrder,
 };
 use crate::domain::{
     Choice, Comment, CommentTally, Conversation, Event, Item, Millis, Participant, Role, Tally,
@@ -318,6 +319,29 @@ where
                 .fetch_optional(&self.reads)
                 .await?;
         seq.ok_or(StoreError::NotFound("conversation"))
+    }
+
+    async fn data_version(&self, conversation_id: Uuid) -> Result<DataVersion, StoreError> {
+        // Sums cast back to BIGINT: PostgreSQL sums BIGINTs as NUMERIC.
+        let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT last_seq, \
+               (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM items WHERE conversation_id = $1), \
+               (SELECT CAST(COALESCE(SUM(up_version), 0) AS BIGINT) FROM comments WHERE conversation_id = $1), \
+               (SELECT COUNT(*) FROM participants WHERE conversation_id = $1), \
+               (SELECT COUNT(*) FROM display_sessions WHERE conversation_id = $1) \
+             FROM conversations WHERE id = $1",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&self.reads)
+        .await?;
+        let (last_seq, items, comments, participants, display_days) =
+            row.ok_or(StoreError::NotFound("conversation"))?;
+        Ok(DataVersion {
+            last_seq,
+            tally_versions: items + comments,
+            participants,
+            display_days,
+        })
     }
 
     async fn tallies(&self, conversation_id: Uuid) -> Result<Tallies, StoreError> {

@@ -64,6 +64,8 @@ pub fn test_settings() -> Settings {
     s.ws.connects_per_ip_burst = NonZero::new(10_000).unwrap();
     s.ws.messages_per_s = 1_000.0;
     s.ws.message_burst = NonZero::new(1_000).unwrap();
+    // Tests read the report right after writing: check the data each time.
+    s.report.refresh_secs = 0;
     s
 }
 

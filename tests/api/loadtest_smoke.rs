@@ -140,3 +140,25 @@ async fn loadtest_big_conversation() {
     );
     assert_eq!(seed.pledge_votes + seed.comment_up_votes, 300);
 }
+
+/// A short soak: 40 connections, 4 of which drop and resume (the first at
+/// once), 20 votes/s and 2 comments/s for 8 s, a moderator hiding comments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loadtest_soak() {
+    let reports = smoke(
+        Scenario::Soak,
+        Options {
+            connections: 40,
+            rate: 20.0,
+            duration: Duration::from_secs(8),
+            ..small()
+        },
+    )
+    .await;
+    let soak = reports[0].soak.as_ref().expect("soak figures");
+    assert!(
+        soak.rss_start_kb.is_some() && soak.rss_end_kb.is_some(),
+        "{soak:?}"
+    );
+    assert!(soak.resumes >= 1 && soak.comments > 0, "{soak:?}");
+}

@@ -19,6 +19,7 @@ mod opinion;
 mod organising;
 mod participation;
 mod report;
+mod report_cache;
 mod report_privacy;
 mod retries;
 mod sessions;

@@ -8,6 +8,7 @@ pub mod event_burst;
 pub mod fanout;
 pub mod idle;
 pub mod ingest;
+pub mod soak;
 
 use common::Kind;
 
@@ -92,6 +93,11 @@ pub async fn run(scenario: Scenario, opts: &Options) -> Vec<Report> {
                     Ok(rows) => reports.extend(rows),
                     Err(e) => reports.push(failed(scenario, kind, e)),
                 }
+            }
+        }
+        Scenario::Soak => {
+            for kind in common::kinds(opts, false) {
+                push(&mut reports, scenario, kind, soak::run(kind, opts).await);
             }
         }
         Scenario::Fanout => {

@@ -231,6 +231,17 @@ impl Api<'_> {
         Ok(())
     }
 
+    /// `POST path` with a JSON body as the caller with this cookie.
+    pub async fn post_json(&self, path: &str, cookie: &str, body: &Value) -> anyhow::Result<()> {
+        let resp = self
+            .request(Method::POST, path, Some(cookie))
+            .json(body)
+            .send()
+            .await?;
+        check(resp, path).await?;
+        Ok(())
+    }
+
     /// `GET path` as a browser asks for it (compressed when the server
     /// compresses), the whole body read: how many bytes came over the wire.
     pub async fn get_bytes(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<usize> {

@@ -166,42 +166,8 @@ async fn across_groups(
     offset: i64,
     limit: i64,
 ) -> Result<CommentsPage, ApiError> {
-    let latest = state.opinions.get(state, conversation).await?;
-    let all = state
-        .store
-        .comments(conversation.id, item_id, 0, i64::MAX, false)
-        .await?;
-    let mut replies: BTreeMap<Uuid, i64> = BTreeMap::new();
-    for parent in all.iter().filter_map(|c| c.parent_id) {
-        *replies.entry(parent).or_default() += 1;
-    }
-    let mut comments: Vec<Comment> = all
-        .into_iter()
-        .filter(|c| c.parent_id.is_none())
-        .map(|c| c.public())
-        .collect();
-    let score = |c: &Comment| latest.bridging.get(&c.id).copied();
-    comments.sort_by(|a, b| {
-        match (score(a), score(b)) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then(b.up.cmp(&a.up))
-        .then(a.seq.cmp(&b.seq))
-    });
-    let start = offset.clamp(0, comments.len() as i64) as usize;
-    let end = (start + limit as usize).min(comments.len());
-    let next = (end < comments.len()).then_some(end as i64);
-    let page: Vec<Comment> = comments.drain(start..end).collect();
-    let replies = page
-        .iter()
-        .map(|c| (c.id, replies.get(&c.id).copied().unwrap_or(0)))
-        .collect();
-    Ok(CommentsPage {
-        comments: page,
-        next,
-        replies: Some(replies),
-    })
+    state
+        .comment_rankings
+        .page(state, conversation, item_id, offset, limit)
+        .await
 }

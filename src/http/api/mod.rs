@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod comment_pages;
+pub mod comment_ranking;
 pub mod conversations;
 pub mod health;
 pub mod moderation;
@@ -11,6 +12,7 @@ pub mod opinion;
 pub mod organising;
 pub mod participation;
 pub mod report;
+pub mod report_cache;
 pub mod results;
 
 use super::error::ApiError;

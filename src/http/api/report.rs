@@ -4,6 +4,8 @@
 //! conversation's `results_visibility` admits them (see `results`): while
 //! it runs if `results_while_open` is set, and always once it has closed.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -11,14 +13,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::report_cache::Built;
 use super::{conversation, results};
 use crate::domain::{Invalid, Millis};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::query::ApiQuery;
 use crate::http::AppState;
-use crate::report::{self, export, Options, Report, View};
-use crate::store::ReportData;
+use crate::report::{self, export, View};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,41 +31,25 @@ pub fn routes() -> Router<AppState> {
         .route("/conversations/{slug}/report/opinion.svg", get(opinion_map))
 }
 
-/// The caller's view, the data and the report, or 403 when the results
-/// are not public yet.
-async fn load(
-    state: &AppState,
-    caller: &Caller,
-    slug: &str,
-    opinion: bool,
-) -> Result<(ReportData, Report), ApiError> {
+/// The caller's view's report and the data it was built from (kept per
+/// conversation and view: `report_cache`), or 403 when the results are not
+/// public yet.
+async fn load(state: &AppState, caller: &Caller, slug: &str) -> Result<Arc<Built>, ApiError> {
     let conversation = conversation(state, slug).await?;
     let now = Millis::now();
     let view = results::view(state, caller, &conversation, now).await?;
-    let data = state.store.report_data(conversation.id).await?;
     // The conversation above may come from a cache seconds old (another
-    // node's change): decide again on the one just read.
+    // node's change), and the kept report may be older: decide again on
+    // the conversation as it is now.
     if view == View::Public {
-        results::view(state, caller, &data.conversation, now).await?;
+        let current = state
+            .store
+            .conversation_by_slug(slug)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("conversation {slug:?}")))?;
+        results::view(state, caller, &current, now).await?;
     }
-    let options = Options {
-        view,
-        min_group_size: state.settings.report.min_group_size.get() as usize,
-        min_votes: state.settings.report.min_votes_to_place.get() as usize,
-        opinion,
-        now,
-    };
-    let _cpu = state
-        .heavy_work
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let report = report::build(&data, &options);
-        (data, report)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    state.reports.get(state, conversation.id, view).await
 }
 
 pub(super) fn private(mut response: Response) -> Response {
@@ -94,8 +80,8 @@ async fn json_report(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug, true).await?;
-    Ok(private(Json(report).into_response()))
+    let built = load(&state, &caller, &slug).await?;
+    Ok(private(Json(&built.report).into_response()))
 }
 
 #[derive(Deserialize)]
@@ -116,8 +102,9 @@ async fn csv(
             format!("{name:?} is not one of {}", export::Table::ALL),
         )
     })?;
-    let (data, report) = load(&state, &caller, &slug, false).await?;
-    let body = export::csv(&data, &report, table);
+    let built = load(&state, &caller, &slug).await?;
+    let (data, report) = (&built.data, &built.report);
+    let body = export::csv(data, report, table);
     Ok(download(
         "text/csv; charset=utf-8",
         format!("{}-{}.csv", report.conversation.slug, table.as_str()),
@@ -130,8 +117,9 @@ async fn export_json(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (data, report) = load(&state, &caller, &slug, true).await?;
-    let body = serde_json::to_string_pretty(&export::json(&data, &report))
+    let built = load(&state, &caller, &slug).await?;
+    let (data, report) = (&built.data, &built.report);
+    let body = serde_json::to_string_pretty(&export::json(data, report))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(download(
         "application/json",
@@ -145,7 +133,8 @@ async fn chart(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug, false).await?;
+    let built = load(&state, &caller, &slug).await?;
+    let report = &built.report;
     svg(report::timeline::chart_svg(
         &report.conversation.title,
         &report.timeline,
@@ -158,13 +147,13 @@ async fn opinion_map(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, report) = load(&state, &caller, &slug, true).await?;
-    let opinion = report.opinion.ok_or_else(|| {
+    let built = load(&state, &caller, &slug).await?;
+    let opinion = built.report.opinion.as_ref().ok_or_else(|| {
         ApiError::Forbidden("the opinion groups are published when the conversation closes".into())
     })?;
     svg(report::opinion_map::map_svg(
-        &report.conversation.title,
-        &opinion,
+        &built.report.conversation.title,
+        opinion,
     ))
 }
 
