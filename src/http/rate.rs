@@ -33,6 +33,10 @@ pub struct RateLimits {
     pub signup: Keyed<IpAddr>,
     pub login: Keyed<IpAddr>,
     pub connect: Keyed<IpAddr>,
+    /// Email codes, their checks and return phrases, per IP...
+    pub sign_in_ip: Keyed<IpAddr>,
+    /// ...and per conversation, across every IP.
+    pub sign_in_conversation: Keyed<Uuid>,
 }
 
 impl RateLimits {
@@ -45,6 +49,14 @@ impl RateLimits {
             signup: RateLimiter::keyed(quota(rate.signup_per_ip_per_s, rate.signup_per_ip_burst)),
             login: RateLimiter::keyed(quota(rate.login_per_ip_per_s, rate.login_per_ip_burst)),
             connect: RateLimiter::keyed(quota(ws.connects_per_ip_per_s, ws.connects_per_ip_burst)),
+            sign_in_ip: RateLimiter::keyed(quota(
+                rate.sign_in_per_ip_per_s,
+                rate.sign_in_per_ip_burst,
+            )),
+            sign_in_conversation: RateLimiter::keyed(quota(
+                rate.sign_in_per_conversation_per_s,
+                rate.sign_in_per_conversation_burst,
+            )),
         }
     }
 
@@ -57,6 +69,8 @@ impl RateLimits {
         self.signup.retain_recent();
         self.login.retain_recent();
         self.connect.retain_recent();
+        self.sign_in_ip.retain_recent();
+        self.sign_in_conversation.retain_recent();
         for shrink in [
             &self.vote as &dyn Shrink,
             &self.comment,
@@ -65,6 +79,8 @@ impl RateLimits {
             &self.signup,
             &self.login,
             &self.connect,
+            &self.sign_in_ip,
+            &self.sign_in_conversation,
         ] {
             shrink.shrink();
         }

@@ -13,11 +13,12 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::write::{
-    AnnounceDeadline, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
-    CreateSession, CreateUser, EditComment, FlagComment, ModerateAuthor, ModerateComment,
-    ModerateItem, PostComment, PruneRequests, RecordDisplayDay, SetPassword, SetSessionUser,
-    SignUp, SuggestIdea, UpVote, UpsertPledge,
+    AnnounceDeadline, AttachSession, CastVote, ChangeConversation, CreateConversation,
+    CreateDisplayToken, CreateSession, CreateUser, EditComment, FlagComment, ModerateAuthor,
+    ModerateComment, ModerateItem, PostComment, PruneRequests, RecordDisplayDay, SetPassword,
+    SetSessionUser, SignUp, SuggestIdea, UpVote, UpsertPledge,
 };
+use super::write::{IssueInvites, RequestEmailCode, SetReturnPhrase, VerifyEmailCode};
 use super::{StoreError, TallyChange};
 use crate::domain::Event;
 
@@ -161,6 +162,11 @@ pub enum Pending {
     CreateUser(Request<CreateUser>),
     SetPassword(Request<SetPassword>),
     SignUp(Request<SignUp>),
+    RequestEmailCode(Request<RequestEmailCode>),
+    VerifyEmailCode(Request<VerifyEmailCode>),
+    IssueInvites(Request<IssueInvites>),
+    SetReturnPhrase(Request<SetReturnPhrase>),
+    AttachSession(Request<AttachSession>),
     CastVote(Request<CastVote>),
     UpVote(Request<UpVote>),
     PostComment(Request<PostComment>),
@@ -188,6 +194,11 @@ impl Pending {
             Pending::CreateUser(r) => r,
             Pending::SetPassword(r) => r,
             Pending::SignUp(r) => r,
+            Pending::RequestEmailCode(r) => r,
+            Pending::VerifyEmailCode(r) => r,
+            Pending::IssueInvites(r) => r,
+            Pending::SetReturnPhrase(r) => r,
+            Pending::AttachSession(r) => r,
             Pending::CastVote(r) => r,
             Pending::UpVote(r) => r,
             Pending::PostComment(r) => r,

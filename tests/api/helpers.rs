@@ -62,6 +62,15 @@ pub fn test_settings() -> Settings {
     s.ws.connects_per_ip_burst = NonZero::new(10_000).unwrap();
     s.ws.messages_per_s = 1_000.0;
     s.ws.message_burst = NonZero::new(1_000).unwrap();
+    s.rate.sign_in_per_ip_per_s = 10_000.0;
+    s.rate.sign_in_per_ip_burst = NonZero::new(10_000).unwrap();
+    s.rate.sign_in_per_conversation_per_s = 10_000.0;
+    s.rate.sign_in_per_conversation_burst = NonZero::new(10_000).unwrap();
+    // One identity key per test process, outside the checkout.
+    s.identity.key_file = std::env::temp_dir()
+        .join(format!("chorus-test-identity-{}.key", std::process::id()))
+        .display()
+        .to_string();
     s
 }
 

@@ -20,5 +20,8 @@ mod report;
 mod report_privacy;
 mod retries;
 mod shutdown;
+mod smtp;
 mod store_suite;
+mod ways_in;
+mod ways_in_privacy;
 mod web;

@@ -776,11 +776,7 @@ async fn bench_report_for_a_large_conversation() {
                     );
                 }
                 let written = store
-                    .write(write::SignUp {
-                        conversation_id,
-                        session_id: session,
-                        profile,
-                    })
+                    .write(write::SignUp::open(conversation_id, session, profile))
                     .await
                     .unwrap();
                 let participant = written.answer.participant;

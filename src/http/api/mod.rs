@@ -4,11 +4,14 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod email_sign_in;
 pub mod health;
+pub mod invites;
 pub mod moderation;
 pub mod opinion;
 pub mod participation;
 pub mod report;
+pub mod return_phrase;
 
 use super::error::ApiError;
 use super::AppState;

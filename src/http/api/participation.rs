@@ -14,7 +14,7 @@ use super::{conversation, path_uuid};
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
 use crate::domain::{
     Choice, Comment, Conversation, ConversationState, Invalid, Item, ItemStatus, Millis,
-    Participant,
+    Participant, WayIn,
 };
 use crate::http::auth::{session_cookie, Caller};
 use crate::http::error::ApiError;
@@ -22,13 +22,16 @@ use crate::http::json::{ApiJson, ApiJsonOrEmpty};
 use crate::http::query::ApiQuery;
 use crate::http::rate::check;
 use crate::http::AppState;
-use crate::store::write::{self, Flagged, UpVoted, Voted};
+use crate::identity::secrets::{InviteCode, ReturnPhrase};
+use crate::store::write::{self, Flagged, NewParticipant, UpVoted, Voted};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     #[serde(default)]
     access_code: Option<String>,
+    #[serde(default)]
+    invite_code: Option<String>,
     #[serde(default)]
     profile: BTreeMap<String, String>,
 }
@@ -37,6 +40,15 @@ pub struct SignUp {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ParticipantBody {
     pub participant: Participant,
+}
+
+/// A sign-up's answer: the participant and, when it is new, its return
+/// phrase, shown this once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignedUpBody {
+    pub participant: Participant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_phrase: Option<String>,
 }
 
 pub async fn sign_up(
@@ -55,13 +67,44 @@ pub async fn sign_up(
         }
     }
     check(&state.limits.signup, &caller.ip, "signup")?;
-    conversation.check_signup(body.access_code.as_deref(), &body.profile)?;
+    // The way in is what the body carries: an invite code, an access code,
+    // or nothing (the open link).
+    let typed = |field: &Option<String>| {
+        field
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let (access_code, invite_code) = (typed(&body.access_code), typed(&body.invite_code));
+    let way = if invite_code.is_some() {
+        WayIn::Invite
+    } else if access_code.is_some() {
+        WayIn::Code
+    } else {
+        WayIn::Open
+    };
+    conversation.check_signup(way, access_code.as_deref(), &body.profile)?;
+    let invite_hash = match &invite_code {
+        Some(code) => {
+            let code = InviteCode::parse(code)?;
+            Some(state.identity.invite_hash(conversation.id, &code))
+        }
+        None => None,
+    };
     let (session_id, new_token) = caller.ensure_session(&state).await?;
+    let phrase = ReturnPhrase::generate();
     let signed = state
         .commit(write::SignUp {
             conversation_id: conversation.id,
-            session_id,
-            profile: body.profile,
+            new: NewParticipant {
+                session_id,
+                profile: body.profile,
+                way_in: way,
+                identity_hash: None,
+                return_phrase_hash: state.identity.phrase_hash(conversation.id, &phrase),
+            },
+            invite_hash,
         })
         .await?
         .answer;
@@ -70,8 +113,9 @@ pub async fn sign_up(
     } else {
         StatusCode::OK
     };
-    let body = ParticipantBody {
+    let body = SignedUpBody {
         participant: signed.participant,
+        return_phrase: signed.created.then(|| phrase.reveal().to_string()),
     };
     let mut response = (status, Json(body)).into_response();
     if let Some(token) = new_token {

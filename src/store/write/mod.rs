@@ -11,6 +11,7 @@ pub mod moderation;
 pub mod organising;
 pub mod participation;
 pub mod vote;
+pub mod ways_in;
 
 pub use accounts::{CreateSession, CreateUser, SetPassword, SetSessionUser};
 pub use moderation::{AuthorModerated, EditComment, ModerateAuthor, ModerateComment, ModerateItem};
@@ -22,6 +23,10 @@ pub use participation::{
     FlagComment, Flagged, PostComment, SignUp, SignedUp, SuggestIdea, UpVote, UpVoted,
 };
 pub use vote::{CastVote, Voted};
+pub use ways_in::{
+    AttachSession, EmailVerified, InviteCounts, IssueInvites, NewParticipant, RequestEmailCode,
+    SetReturnPhrase, VerifyEmailCode,
+};
 
 use uuid::Uuid;
 

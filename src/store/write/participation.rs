@@ -1,8 +1,6 @@
 //! What participants do besides voting on items: sign up, comment and
 //! reply, up-vote comments, flag them, and suggest ideas.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -10,17 +8,20 @@ use super::super::backend::Backend;
 use super::super::command::{Answer, Command, Committed, Pending, Request, RequestKey};
 use super::super::rows::ParticipantRow;
 use super::super::{StoreError, TallyChange};
+use super::ways_in::NewParticipant;
 use super::Tx;
 use crate::domain::{
-    handle, Comment, CommentStatus, CommentTally, EventData, Item, ItemStatus, Participant,
+    Comment, CommentStatus, CommentTally, EventData, Item, ItemStatus, Participant,
 };
 
-/// A browser session joins a conversation (or finds it has already).
+/// A browser session joins a conversation (or finds it has already), by
+/// the open link, the access code or an invite code (by its keyed hash,
+/// used up here).
 #[derive(Debug, Clone)]
 pub struct SignUp {
     pub conversation_id: Uuid,
-    pub session_id: Uuid,
-    pub profile: BTreeMap<String, String>,
+    pub new: NewParticipant,
+    pub invite_hash: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +29,28 @@ pub struct SignedUp {
     pub participant: Participant,
     /// False when this session had signed up already.
     pub created: bool,
+}
+
+impl SignUp {
+    /// A sign-up by the open link (imports, tests, the demo), with a
+    /// return phrase nobody holds.
+    pub fn open(
+        conversation_id: Uuid,
+        session_id: Uuid,
+        profile: std::collections::BTreeMap<String, String>,
+    ) -> SignUp {
+        SignUp {
+            conversation_id,
+            new: NewParticipant {
+                session_id,
+                profile,
+                way_in: crate::domain::WayIn::Open,
+                identity_hash: None,
+                return_phrase_hash: Uuid::new_v4().as_bytes().to_vec(),
+            },
+            invite_hash: None,
+        }
+    }
 }
 
 impl Command for SignUp {
@@ -200,7 +223,7 @@ where
              WHERE conversation_id = $1 AND session_id = $2",
         )
         .bind(command.conversation_id)
-        .bind(command.session_id)
+        .bind(command.new.session_id)
         .fetch_optional(&mut *self.c)
         .await?;
         if let Some(row) = existing {
@@ -209,44 +232,14 @@ where
                 created: false,
             }));
         }
-        let mut attempt = 0;
-        let handle = loop {
-            let candidate = handle::generate(attempt);
-            let taken: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM participants WHERE conversation_id = $1 AND handle = $2",
-            )
-            .bind(command.conversation_id)
-            .bind(&candidate)
-            .fetch_optional(&mut *self.c)
+        if let Some(hash) = &command.invite_hash {
+            self.use_invite(command.conversation_id, hash).await?;
+        }
+        let participant = self
+            .insert_participant(command.conversation_id, &command.new)
             .await?;
-            if taken.is_none() {
-                break candidate;
-            }
-            attempt += 1;
-        };
-        let id = Uuid::new_v4();
-        let profile = serde_json::to_string(&command.profile)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO participants (id, conversation_id, session_id, handle, profile, suspended, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(command.conversation_id)
-        .bind(command.session_id)
-        .bind(&handle)
-        .bind(profile)
-        .bind(false)
-        .bind(self.now.0)
-        .execute(&mut *self.c)
-        .await?;
         Ok(Committed::quiet(SignedUp {
-            participant: Participant {
-                id,
-                conversation_id: command.conversation_id,
-                handle,
-                suspended: false,
-            },
+            participant,
             created: true,
         }))
     }
