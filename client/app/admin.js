@@ -6,6 +6,7 @@ import { get, call, conv, seg, uuid, explain } from './api.js';
 import { h, byId, Announcer } from './dom.js';
 import { Countdown, stateOf } from './time.js';
 import { ensureStaff } from './staff.js';
+import { loadMailStatus, wireWays, wireWaysForm, showWays, waysOf, domainsOf } from './admin-ways.js';
 
 const say = new Announcer(byId('announcer'));
 /** @type {any} */ let C = null;
@@ -75,7 +76,8 @@ function setConversation(c) {
   setVal('m-intro', c.introduction || '');
   setVal('m-moderation', c.moderation);
   /** @type {HTMLInputElement} */ (byId('m-ideas')).checked = !!c.ideas_need_approval;
-  byId('m-code-field').hidden = c.signup_mode !== 'code';
+  byId('m-code-field').hidden = !(c.ways_in || []).includes('code');
+  showWays(c);
   /** @type {HTMLAnchorElement} */ (byId('m-page')).href = '/c/' + seg(c.slug);
   /** @type {HTMLAnchorElement} */ (byId('m-desk')).href = '/desk/' + seg(c.slug);
   const b = document.querySelector('#convs button[data-slug="' + CSS.escape(c.slug) + '"] .state');
@@ -153,7 +155,8 @@ byId('set-form').addEventListener('submit', (ev) => {
 
 // ------------------------------------------------------------------ new conversation
 
-byId('new-signup').addEventListener('change', () => { byId('new-code-field').hidden = val('new-signup') !== 'code'; });
+wireWays('new');
+wireWaysForm(() => C, patch);
 byId('new-title').addEventListener('input', () => {
   const slug = /** @type {HTMLInputElement} */ (byId('new-slug'));
   if (slug.dataset.touched) return;
@@ -172,10 +175,11 @@ byId('new-form').addEventListener('submit', async (ev) => {
   const body = {
     slug: val('new-slug').trim(), title: val('new-title').trim(), introduction: val('new-intro'),
     opens_at: fromLocal(val('new-opens')), closes_at: fromLocal(val('new-closes')),
-    signup_mode: val('new-signup'), moderation: val('new-moderation'),
+    ways_in: waysOf('new'), moderation: val('new-moderation'),
     ideas_need_approval: /** @type {HTMLInputElement} */ (byId('new-ideas')).checked,
   };
-  if (body.signup_mode === 'code') body.access_code = val('new-code').trim();
+  if (body.ways_in.includes('code')) body.access_code = val('new-code').trim();
+  if (body.ways_in.includes('email')) body.email_domains = domainsOf('new');
   try {
     const r = await call('POST', '/api/conversations', body);
     msg('new-msg', 'Created “' + body.title + '”.');
@@ -311,7 +315,7 @@ async function main() {
   byId('admin').hidden = false;
   const want = new URLSearchParams(location.search).get('c');
   try {
-    await Promise.all([loadList(want || null), loadUsers()]);
+    await Promise.all([loadMailStatus(), loadList(want || null), loadUsers()]);
   } catch (e) {
     msg('new-msg', explain(/** @type {any} */ (e), 'Loading'), true);
   }

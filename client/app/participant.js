@@ -14,6 +14,7 @@ import { Countdown, stateOf, ago } from './time.js';
 import { bindDraft, readDraft, writeDraft, draftKeys } from './drafts.js';
 import { CommentSort } from './csort.js';
 import { SignupWait, SIGNUP_FIRST } from './signup-wait.js';
+import { SignIn } from './signin.js';
 
 const slug = decodeURIComponent(location.pathname.replace(/^\/c\//, '').replace(/\/.*$/, ''));
 byId('results-link').setAttribute('href', '/report/' + encodeURIComponent(slug));
@@ -714,7 +715,7 @@ function renderConversation(c) {
   intro.textContent = '';
   for (const para of String(c.introduction || '').split(/\n{2,}/)) if (para.trim()) intro.append(h('p', { text: para }));
   countdown.set(c);
-  byId('code-field').hidden = c.signup_mode !== 'code';
+  signIn.conversation(c);
   const qs = Array.isArray(c.profile_questions) ? c.profile_questions : [];
   const pf = byId('profile-fields');
   if (!pf.childElementCount && qs.length) {
@@ -824,6 +825,29 @@ function onState(st) {
   for (const v of cviews.values()) if (v.data.local && !v.data.sent) v.render();
 }
 
+/**
+ * Signed in, by any way in (signin.js calls this too). A participant who
+ * already existed (email again, a return phrase) brings their votes: the
+ * page reloads the snapshot. A new one is shown their return phrase once.
+ * @param {{participant: any, return_phrase?: string}} r @param {boolean} restored
+ */
+async function joined(r, restored) {
+  if (restored) await resync();
+  me.participant = r.participant;
+  renderMe();
+  say.say('You are signed in as ' + r.participant.handle + '. You can now vote and comment.');
+  const meEl = byId('me');
+  meEl.tabIndex = -1;
+  meEl.focus();
+  if (live) live.restart();
+  wait.done((item, choice) => views.get(item)?.vote(/** @type {'strong'|'wrong'} */ (choice)));
+  for (const v of cviews.values()) v.render();
+  queue.flush();
+  if (r.return_phrase) signIn.showPhrase(r.return_phrase, meEl);
+}
+
+const signIn = new SignIn(slug, joined);
+
 function wireForms() {
   const params = new URLSearchParams(location.search);
   const code = /** @type {HTMLInputElement} */ (byId('access-code'));
@@ -834,10 +858,8 @@ function wireForms() {
     const msg = byId('signup-msg');
     /** @type {any} */
     const body = {};
-    if (C && C.signup_mode === 'code') {
-      if (!code.value.trim()) { setMsg(msg, 'Please enter the access code you were given.', true); code.focus(); return; }
-      body.access_code = code.value.trim();
-    }
+    const missing = signIn.fill(body);
+    if (missing) { setMsg(msg, missing.text, true); missing.field.focus(); return; }
     /** @type {Record<string, string>} */
     const profile = {};
     for (const sel of signup.querySelectorAll('select[data-key]')) {
@@ -850,22 +872,16 @@ function wireForms() {
     btn.disabled = true;
     try {
       const r = await call('POST', API + '/participants', body);
-      me.participant = r.participant;
       setMsg(msg, '', false);
-      renderMe();
-      say.say('You are signed up as ' + r.participant.handle + '. You can now vote and comment.');
-      const meEl = byId('me');
-      meEl.tabIndex = -1;
-      meEl.focus();
-      if (live) live.restart();
-      wait.done((item, choice) => views.get(item)?.vote(/** @type {'strong'|'wrong'} */ (choice)));
-      for (const v of cviews.values()) v.render();
-      queue.flush();
+      joined(r, false);
     } catch (e) {
       const err = /** @type {ApiError} */ (e);
-      const text = err.status === 403 || err.status === 401 || err.status === 422 && /access/i.test(JSON.stringify(err.problem))
-        ? 'That access code was not accepted. Please check it and try again.'
-        : explain(err, 'Signing up');
+      const problem = JSON.stringify(err.problem || {});
+      const text = err.status === 422 && /"invite_code"/.test(problem)
+        ? (err.problem.errors[0].message.charAt(0).toUpperCase() + err.problem.errors[0].message.slice(1) + '.')
+        : err.status === 403 || err.status === 401 || err.status === 422 && /access/i.test(problem)
+          ? 'That access code was not accepted. Please check it and try again.'
+          : explain(err, 'Signing up');
       setMsg(msg, text, true);
       say.say(text);
     } finally {
@@ -940,6 +956,8 @@ async function main() {
   }
   for (const id of pendingItems) views.get(id)?.toggle(true);
   showLinkedComment();
+  signIn.inviteFromLink();
+  if (!me.participant) await signIn.fromLink();
   live = new Live({ slug, since: seq, onEvent, onTallies, onState, onResync: resync,
     onPresence: (p) => { byId('presence').textContent = fmt(p.participants || 0) + ' taking part now'; } }).start();
   queue.flush();
