@@ -5,8 +5,8 @@
 // another device, and the return phrase shown once after sign-up, with
 // Copy and Save as a note.
 
-import { call, conv } from './api.js';
-import { h, byId } from './dom.js';
+import { call, conv } from '../api.js';
+import { h, byId } from '../dom.js';
 
 /** @typedef {{ participant: any, return_phrase?: string }} SignedUp */
 
