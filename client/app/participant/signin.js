@@ -16,7 +16,8 @@ function fieldMessage(e, field) {
   const hit = errs.find((/** @type {any} */ x) => x.field === field) || errs[0];
   if (e && e.status === 429) return 'Too many tries from here just now. Please wait a minute and try again.';
   if (e && e.status === 0) return 'You are offline. Please try again when you are back online.';
-  if (hit && hit.message) return hit.message.charAt(0).toUpperCase() + hit.message.slice(1) + '.';
+  // Messages name their field's value ("is not a return phrase: …"): say "This".
+  if (hit && hit.message) return /^is /.test(hit.message) ? 'This ' + hit.message + '.' : hit.message.charAt(0).toUpperCase() + hit.message.slice(1) + '.';
   return (e && e.problem && e.problem.detail) || 'That did not work. Please try again.';
 }
 
@@ -39,11 +40,13 @@ export class SignIn {
     /** @type {string} */ this.attempt = '';
     this.form = /** @type {HTMLFormElement} */ (byId('signup'));
     this.build();
+    // A link pasted into this tab changes only the fragment: no page load.
+    window.addEventListener('hashchange', () => { this.inviteFromLink(); this.fromLink(); });
   }
 
   build() {
-    const invite = h('div', { className: 'field', attrs: { id: 'invite-field', hidden: true } }, [
-      h('label', { text: 'Invite code', attrs: { for: 'invite-code' } }),
+    const invite = h('div', { className: 'field invite-in', attrs: { id: 'invite-field', hidden: true } }, [
+      h('label', { text: 'Or with an invite code', attrs: { for: 'invite-code' } }),
       h('input', { attrs: { id: 'invite-code', name: 'invite_code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', 'aria-describedby': 'invite-hint' } }),
       h('p', { className: 'hint', text: 'The code on the card you were given, such as ABCDE-12345.', attrs: { id: 'invite-hint' } }),
     ]);
@@ -73,8 +76,8 @@ export class SignIn {
       h('p', { className: 'msg', attrs: { id: 'phrase-msg', role: 'status', 'aria-live': 'polite' } }),
     ]);
     const submit = this.form.querySelector('button[type=submit]');
-    this.form.insertBefore(invite, byId('profile'));
     this.form.insertBefore(email, submit);
+    this.form.insertBefore(invite, submit);
     this.form.append(back);
     for (const [input, go] of [['email-address', () => this.sendCode()], ['email-code', () => this.verify()], ['phrase-in', () => this.comeBack()]]) {
       byId(/** @type {string} */ (input)).addEventListener('keydown', (ev) => {
@@ -93,7 +96,10 @@ export class SignIn {
     const domains = (c.email_domains || []).join(', ');
     byId('email-hint').textContent = 'We send a code to a work address at ' + domains + '. Nobody sees your address and chorus does not keep it.';
     const oneClick = has('open') || has('code') || has('invite');
-    /** @type {HTMLElement} */ (this.form.querySelector('button[type=submit]')).hidden = !oneClick;
+    const submit = /** @type {HTMLElement} */ (this.form.querySelector('button[type=submit]'));
+    submit.hidden = !oneClick;
+    submit.textContent = has('open') || has('code') ? 'Sign up' : 'Sign up with the invite code';
+    byId('invite-field').querySelector('label').textContent = has('email') ? 'Or with an invite code' : 'Invite code';
     const hint = /** @type {HTMLElement} */ (this.form.querySelector('.hint'));
     hint.textContent = has('open') ? 'Sign up to vote, comment and suggest ideas. It takes one click.'
       : has('email') && !oneClick ? 'Sign in with your work email to vote, comment and suggest ideas.'

@@ -130,7 +130,7 @@ export function wireSignup() {
       const err = /** @type {ApiError} */ (e);
       const problem = JSON.stringify(err.problem || {});
       const invite = err.status === 422 && /"invite_code"/.test(problem) ? err.problem.errors[0].message : '';
-      const text = invite ? invite.charAt(0).toUpperCase() + invite.slice(1) + '.'
+      const text = invite ? (/^is /.test(invite) ? 'This ' + invite : invite.charAt(0).toUpperCase() + invite.slice(1)) + '.'
         : err.status === 403 || err.status === 401 || err.status === 422 && /access/i.test(problem)
           ? 'That access code was not accepted. Please check it and try again.'
           : explain(err, 'Signing up');
