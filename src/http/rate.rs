@@ -1,5 +1,5 @@
 //! Rate limits (governor): per participant for contributions, per IP for
-//! sign-ups, logins and WebSocket connections. Keyed limiters forget idle
+//! sign-ups, logins and WebSocket connections, per account for logins. Keyed limiters forget idle
 //! keys on a timer (`retain_recent`), so memory follows active clients.
 
 use std::hash::Hash;
@@ -32,6 +32,8 @@ pub struct RateLimits {
     pub flag: Keyed<Uuid>,
     pub signup: Keyed<IpAddr>,
     pub login: Keyed<IpAddr>,
+    /// Staff logins per account name (existing or not).
+    pub login_account: Keyed<String>,
     pub connect: Keyed<IpAddr>,
     /// Email codes, their checks and return phrases, per IP...
     pub sign_in_ip: Keyed<IpAddr>,
@@ -48,6 +50,10 @@ impl RateLimits {
             flag: RateLimiter::keyed(quota(rate.flag_per_s, rate.flag_burst)),
             signup: RateLimiter::keyed(quota(rate.signup_per_ip_per_s, rate.signup_per_ip_burst)),
             login: RateLimiter::keyed(quota(rate.login_per_ip_per_s, rate.login_per_ip_burst)),
+            login_account: RateLimiter::keyed(quota(
+                rate.login_per_account_per_s,
+                rate.login_per_account_burst,
+            )),
             connect: RateLimiter::keyed(quota(ws.connects_per_ip_per_s, ws.connects_per_ip_burst)),
             sign_in_ip: RateLimiter::keyed(quota(
                 rate.sign_in_per_ip_per_s,
@@ -68,6 +74,7 @@ impl RateLimits {
         self.flag.retain_recent();
         self.signup.retain_recent();
         self.login.retain_recent();
+        self.login_account.retain_recent();
         self.connect.retain_recent();
         self.sign_in_ip.retain_recent();
         self.sign_in_conversation.retain_recent();
@@ -78,6 +85,7 @@ impl RateLimits {
             &self.flag,
             &self.signup,
             &self.login,
+            &self.login_account,
             &self.connect,
             &self.sign_in_ip,
             &self.sign_in_conversation,

@@ -13,10 +13,10 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::write::{
-    AnnounceDeadline, AttachSession, CastVote, ChangeConversation, CreateConversation,
-    CreateDisplayToken, CreateSession, CreateUser, EditComment, FlagComment, ModerateAuthor,
-    ModerateComment, ModerateItem, PostComment, PruneRequests, RecordDisplayDay, SetPassword,
-    SetSessionUser, SignUp, SuggestIdea, UpVote, UpsertPledge,
+    AnnounceDeadline, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
+    CreateSession, CreateUser, EditComment, EndSession, FlagComment, ModerateAuthor,
+    ModerateComment, ModerateItem, PostComment, PruneRequests, PruneSessions, RecordDisplayDay,
+    RefreshSession, SetPassword, SignUp, SuggestIdea, UpVote, UpsertPledge,
 };
 use super::write::{IssueInvites, RequestEmailCode, SetReturnPhrase, VerifyEmailCode};
 use super::{StoreError, TallyChange};
@@ -158,7 +158,9 @@ impl<C: Command> Job for Request<C> {
 /// Every kind of write, as the writer's queue carries it.
 pub enum Pending {
     CreateSession(Request<CreateSession>),
-    SetSessionUser(Request<SetSessionUser>),
+    EndSession(Request<EndSession>),
+    RefreshSession(Request<RefreshSession>),
+    PruneSessions(Request<PruneSessions>),
     CreateUser(Request<CreateUser>),
     SetPassword(Request<SetPassword>),
     SignUp(Request<SignUp>),
@@ -166,7 +168,6 @@ pub enum Pending {
     VerifyEmailCode(Request<VerifyEmailCode>),
     IssueInvites(Request<IssueInvites>),
     SetReturnPhrase(Request<SetReturnPhrase>),
-    AttachSession(Request<AttachSession>),
     CastVote(Request<CastVote>),
     UpVote(Request<UpVote>),
     PostComment(Request<PostComment>),
@@ -190,7 +191,9 @@ impl Pending {
     pub fn job(&mut self) -> &mut dyn Job {
         match self {
             Pending::CreateSession(r) => r,
-            Pending::SetSessionUser(r) => r,
+            Pending::EndSession(r) => r,
+            Pending::RefreshSession(r) => r,
+            Pending::PruneSessions(r) => r,
             Pending::CreateUser(r) => r,
             Pending::SetPassword(r) => r,
             Pending::SignUp(r) => r,
@@ -198,7 +201,6 @@ impl Pending {
             Pending::VerifyEmailCode(r) => r,
             Pending::IssueInvites(r) => r,
             Pending::SetReturnPhrase(r) => r,
-            Pending::AttachSession(r) => r,
             Pending::CastVote(r) => r,
             Pending::UpVote(r) => r,
             Pending::PostComment(r) => r,

@@ -5,9 +5,9 @@
 //! the document (or the other way round) fails this test.
 
 use chorus::domain::{Choice, Comment, CommentStatus, CommentTally, Millis, Participant, Tally};
-use chorus::http::api::moderation::QueueBody;
 use chorus::http::api::email_sign_in::CodeSent;
 use chorus::http::api::invites::InvitesIssued;
+use chorus::http::api::moderation::QueueBody;
 use chorus::http::api::participation::{ParticipantBody, SignedUpBody};
 use chorus::http::api::return_phrase::PhraseBody;
 use chorus::store::write::InviteCounts;

@@ -19,6 +19,7 @@ mod participation;
 mod report;
 mod report_privacy;
 mod retries;
+mod sessions;
 mod shutdown;
 mod smtp;
 mod store_suite;

@@ -68,11 +68,7 @@ async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
 
 async fn participant(store: &dyn Store, conversation_id: Uuid) -> Uuid {
     let written = store
-        .write(write::SignUp::open(
-            conversation_id,
-            Uuid::new_v4(),
-            BTreeMap::new(),
-        ))
+        .write(write::SignUp::open(conversation_id, BTreeMap::new()))
         .await
         .unwrap();
     written.answer.participant.id

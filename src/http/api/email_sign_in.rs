@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,11 +17,10 @@ use uuid::Uuid;
 use super::conversation;
 use super::participation::SignedUpBody;
 use crate::domain::{Conversation, ConversationState, Invalid, Millis, WayIn, WorkEmail};
-use crate::http::auth::Caller;
+use crate::http::auth::{start_participant_session, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::rate::check;
-use crate::http::sign_in::{sign_in_as, with_cookie};
 use crate::http::AppState;
 use crate::identity::secrets::{EmailCode, ReturnPhrase};
 use crate::mail::SignInMessage;
@@ -207,8 +207,6 @@ pub async fn verify_code(
             attempt_id: attempt,
             code_hash: state.identity.email_code_hash(attempt, &code),
             new_participant: NewParticipant {
-                // A session of its own until `sign_in_as` gives it this browser's.
-                session_id: Uuid::new_v4(),
                 profile: body.profile,
                 way_in: WayIn::Email,
                 identity_hash: None,
@@ -224,7 +222,7 @@ pub async fn verify_code(
     else {
         return Err(refused(&outcome));
     };
-    let cookie = sign_in_as(&state, &caller, conversation.id, participant.id).await?;
+    let cookie = start_participant_session(&state, &conversation, participant.id).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -234,7 +232,9 @@ pub async fn verify_code(
         participant,
         return_phrase: created.then(|| phrase.reveal().to_string()),
     };
-    Ok(with_cookie((status, Json(body)).into_response(), cookie))
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 /// Why a code did not sign anyone in, in the words of the form.

@@ -3,6 +3,7 @@
 //! a keyed hash; re-issuing one makes the old one useless.
 
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -10,11 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::conversation;
 use super::participation::ParticipantBody;
 use crate::domain::Invalid;
-use crate::http::auth::Caller;
+use crate::http::auth::{start_participant_session, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::rate::check;
-use crate::http::sign_in::{sign_in_as, with_cookie};
 use crate::http::AppState;
 use crate::identity::secrets::ReturnPhrase;
 use crate::store::write;
@@ -52,11 +52,10 @@ pub async fn come_back(
                 "this return phrase is not one of this conversation's: check the words, or use the newest phrase you were given",
             )
         })?;
-    let cookie = sign_in_as(&state, &caller, conversation.id, participant.id).await?;
-    Ok(with_cookie(
-        Json(ParticipantBody { participant }).into_response(),
-        cookie,
-    ))
+    let cookie = start_participant_session(&state, &conversation, participant.id).await?;
+    let mut response = Json(ParticipantBody { participant }).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 /// `{"return_phrase": "…"}`: a new phrase, shown once.

@@ -13,7 +13,9 @@ pub mod participation;
 pub mod vote;
 pub mod ways_in;
 
-pub use accounts::{CreateSession, CreateUser, SetPassword, SetSessionUser};
+pub use accounts::{
+    CreateSession, CreateUser, EndSession, PruneSessions, RefreshSession, SessionOwner, SetPassword,
+};
 pub use moderation::{AuthorModerated, EditComment, ModerateAuthor, ModerateComment, ModerateItem};
 pub use organising::{
     AnnounceDeadline, ChangeConversation, CreateConversation, CreateDisplayToken, PruneRequests,
@@ -24,8 +26,8 @@ pub use participation::{
 };
 pub use vote::{CastVote, Voted};
 pub use ways_in::{
-    AttachSession, EmailVerified, InviteCounts, IssueInvites, NewParticipant, RequestEmailCode,
-    SetReturnPhrase, VerifyEmailCode,
+    EmailVerified, InviteCounts, IssueInvites, NewParticipant, RequestEmailCode, SetReturnPhrase,
+    VerifyEmailCode,
 };
 
 use uuid::Uuid;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::super::backend::Backend;
 use super::super::command::{Answer, Command, Committed, Pending, Request, RequestKey};
-use super::super::rows::ParticipantRow;
+
 use super::super::{StoreError, TallyChange};
 use super::ways_in::NewParticipant;
 use super::Tx;
@@ -14,9 +14,10 @@ use crate::domain::{
     Comment, CommentStatus, CommentTally, EventData, Item, ItemStatus, Participant,
 };
 
-/// A browser session joins a conversation (or finds it has already), by
-/// the open link, the access code or an invite code (by its keyed hash,
-/// used up here).
+/// Someone joins a conversation as a new participant, by the open link,
+/// the access code or an invite code (by its keyed hash, used up here).
+/// Signing them in (a session) is separate:
+/// `http::auth::start_participant_session`.
 #[derive(Debug, Clone)]
 pub struct SignUp {
     pub conversation_id: Uuid,
@@ -27,7 +28,8 @@ pub struct SignUp {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedUp {
     pub participant: Participant,
-    /// False when this session had signed up already.
+    /// Always true today; kept so a way in that finds an existing
+    /// participant can say it did not make one.
     pub created: bool,
 }
 
@@ -36,13 +38,11 @@ impl SignUp {
     /// return phrase nobody holds.
     pub fn open(
         conversation_id: Uuid,
-        session_id: Uuid,
         profile: std::collections::BTreeMap<String, String>,
     ) -> SignUp {
         SignUp {
             conversation_id,
             new: NewParticipant {
-                session_id,
                 profile,
                 way_in: crate::domain::WayIn::Open,
                 identity_hash: None,
@@ -218,20 +218,6 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     pub async fn sign_up(&mut self, command: &SignUp) -> Answer<SignUp> {
-        let existing: Option<ParticipantRow> = sqlx::query_as(
-            "SELECT id, conversation_id, handle, suspended FROM participants \
-             WHERE conversation_id = $1 AND session_id = $2",
-        )
-        .bind(command.conversation_id)
-        .bind(command.new.session_id)
-        .fetch_optional(&mut *self.c)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(Committed::quiet(SignedUp {
-                participant: row.into(),
-                created: false,
-            }));
-        }
         if let Some(hash) = &command.invite_hash {
             self.use_invite(command.conversation_id, hash).await?;
         }

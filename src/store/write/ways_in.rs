@@ -53,8 +53,6 @@ pub struct VerifyEmailCode {
 /// What a new participant is created with.
 #[derive(Debug, Clone)]
 pub struct NewParticipant {
-    /// The browser session it starts with.
-    pub session_id: Uuid,
     pub profile: BTreeMap<String, String>,
     pub way_in: WayIn,
     pub identity_hash: Option<Vec<u8>>,
@@ -133,27 +131,6 @@ impl Command for SetReturnPhrase {
     }
 }
 
-/// Signs a browser session in as an existing participant (after an email
-/// code or a return phrase). Until participant sessions land, a
-/// participant has one session: this moves it to the new browser, and a
-/// participant this session held before in the conversation is let go.
-#[derive(Debug, Clone)]
-pub struct AttachSession {
-    pub conversation_id: Uuid,
-    pub participant_id: Uuid,
-    pub session_id: Uuid,
-}
-
-impl Command for AttachSession {
-    type Answer = ();
-    fn conversation_id(&self) -> Option<Uuid> {
-        Some(self.conversation_id)
-    }
-    fn pending(request: Request<Self>) -> Pending {
-        Pending::AttachSession(request)
-    }
-}
-
 impl<DB> Tx<'_, DB>
 where
     DB: Backend,
@@ -195,13 +172,12 @@ where
         let profile =
             serde_json::to_string(&new.profile).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO participants (id, conversation_id, session_id, handle, profile, suspended, \
+            "INSERT INTO participants (id, conversation_id, handle, profile, suspended, \
              created_at, way_in, return_phrase_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(conversation_id)
-        .bind(new.session_id)
         .bind(&handle)
         .bind(profile)
         .bind(false)
@@ -379,33 +355,6 @@ where
             "UPDATE participants SET return_phrase_hash = $1 WHERE id = $2 AND conversation_id = $3",
         )
         .bind(command.return_phrase_hash.clone())
-        .bind(command.participant_id)
-        .bind(command.conversation_id)
-        .execute(&mut *self.c)
-        .await?;
-        if DB::rows_affected(&changed) == 0 {
-            return Err(StoreError::NotFound("participant"));
-        }
-        Ok(Committed::quiet(()))
-    }
-
-    pub async fn attach_session(&mut self, command: &AttachSession) -> Answer<AttachSession> {
-        // Whoever this session was in the conversation is let go: it gets a
-        // session id no browser holds.
-        sqlx::query(
-            "UPDATE participants SET session_id = $1 \
-             WHERE conversation_id = $2 AND session_id = $3 AND id <> $4",
-        )
-        .bind(Uuid::new_v4())
-        .bind(command.conversation_id)
-        .bind(command.session_id)
-        .bind(command.participant_id)
-        .execute(&mut *self.c)
-        .await?;
-        let changed = sqlx::query(
-            "UPDATE participants SET session_id = $1 WHERE id = $2 AND conversation_id = $3",
-        )
-        .bind(command.session_id)
         .bind(command.participant_id)
         .bind(command.conversation_id)
         .execute(&mut *self.c)
