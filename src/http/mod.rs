@@ -123,8 +123,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 pub fn router(state: AppState) -> Router {
     use api::{
-        accounts, conversations, email_sign_in, health, invites, moderation, participation,
-        return_phrase,
+        accounts, comment_pages, conversations, email_sign_in, health, invites, moderation,
+        participation, return_phrase,
     };
     let api = Router::new()
         .route("/me", get(accounts::me))
@@ -157,7 +157,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/conversations/{slug}/items/{item}/comments",
-            get(participation::comments).post(participation::comment),
+            get(comment_pages::comments).post(participation::comment),
         )
         .route(
             "/conversations/{slug}/comments/{comment}/vote",
