@@ -45,7 +45,63 @@ pub struct Settings {
     pub ws: WsSettings,
     pub rate: RateSettings,
     pub report: ReportSettings,
+    pub identity: IdentitySettings,
+    pub mail: MailSettings,
     pub sessions: SessionSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// The identity key's file: 32 random bytes, created on first start.
+    pub key_file: String,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://host:port`, `smtp://host:587?tls=required` (STARTTLS) or
+    /// `smtps://host:465` (TLS); empty for none. May hold credentials, so
+    /// it is never logged (see the `Debug` below).
+    pub smtp_url: String,
+    /// The sender of sign-in messages.
+    pub from: String,
+    /// Development: write each message as an `.eml` file here instead.
+    pub outbox_dir: String,
+    /// Where people open chorus, for the sign-in link; empty: the first
+    /// of `public_origins`, else this node's own address.
+    pub base_url: String,
+    /// Messages this node sends per minute, all conversations together.
+    pub per_minute: NonZeroU32,
+    /// Codes one address may be sent per hour in one conversation.
+    pub per_address_per_hour: NonZeroU32,
+}
+
+impl MailSettings {
+    /// Whether sign-in messages can be sent at all (SMTP or the outbox).
+    pub fn configured(&self) -> bool {
+        !self.smtp_url.is_empty() || !self.outbox_dir.is_empty()
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field(
+                "smtp_url",
+                &if self.smtp_url.is_empty() {
+                    ""
+                } else {
+                    "<set>"
+                },
+            )
+            .field("from", &self.from)
+            .field("outbox_dir", &self.outbox_dir)
+            .field("base_url", &self.base_url)
+            .field("per_minute", &self.per_minute)
+            .field("per_address_per_hour", &self.per_address_per_hour)
+            .finish()
+    }
 }
 
 /// How long sign-ins last on the server (issue 12).
@@ -160,6 +216,10 @@ pub struct RateSettings {
     pub signup_per_ip_burst: NonZeroU32,
     pub login_per_ip_per_s: f64,
     pub login_per_ip_burst: NonZeroU32,
+    pub sign_in_per_ip_per_s: f64,
+    pub sign_in_per_ip_burst: NonZeroU32,
+    pub sign_in_per_conversation_per_s: f64,
+    pub sign_in_per_conversation_burst: NonZeroU32,
     pub login_per_account_per_s: f64,
     pub login_per_account_burst: NonZeroU32,
 }
@@ -296,6 +356,11 @@ impl Settings {
             ("rate.flag_per_s", self.rate.flag_per_s),
             ("rate.signup_per_ip_per_s", self.rate.signup_per_ip_per_s),
             ("rate.login_per_ip_per_s", self.rate.login_per_ip_per_s),
+            ("rate.sign_in_per_ip_per_s", self.rate.sign_in_per_ip_per_s),
+            (
+                "rate.sign_in_per_conversation_per_s",
+                self.rate.sign_in_per_conversation_per_s,
+            ),
             (
                 "rate.login_per_account_per_s",
                 self.rate.login_per_account_per_s,
@@ -311,6 +376,31 @@ impl Settings {
                 "ws.idle_timeout_s",
                 "must be longer than ws.ping_interval_s",
             ));
+        }
+        let schemes = ["smtp://", "smtps://"];
+        if !self.mail.smtp_url.is_empty()
+            && !schemes.iter().any(|s| self.mail.smtp_url.starts_with(s))
+        {
+            return Err(invalid(
+                "mail.smtp_url",
+                "must be empty, smtp://host:port (add ?tls=required for STARTTLS) or smtps://host:port",
+            ));
+        }
+        if self.mail.configured() {
+            self.mail
+                .from
+                .parse::<lettre::message::Mailbox>()
+                .map_err(|e| invalid("mail.from", format!("is not a sender address ({e})")))?;
+        }
+        let base = &self.mail.base_url;
+        if !(base.is_empty() || base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(invalid(
+                "mail.base_url",
+                "must be empty or an http(s):// address",
+            ));
+        }
+        if self.identity.key_file.trim().is_empty() {
+            return Err(invalid("identity.key_file", "must name a file"));
         }
         // Lifetimes past ten years are surely a typo, and would overflow
         // nothing but would keep sessions practically forever.

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{Millis, Moderation, NewConversation, ProfileQuestion, SignupMode};
+use crate::domain::{Millis, Moderation, NewConversation, ProfileQuestion, WayIn};
 use crate::store::{write, Store, StoreError};
 
 /// The demo conversation, compiled in.
@@ -27,7 +27,7 @@ pub struct ConversationFile {
     /// ...or open from import time for this many days.
     pub open_for_days: Option<u32>,
     #[serde(default = "open")]
-    pub signup_mode: SignupMode,
+    pub signup_mode: WayIn,
     pub access_code: Option<String>,
     #[serde(default = "post")]
     pub moderation: Moderation,
@@ -38,8 +38,8 @@ pub struct ConversationFile {
     pub pledges: Vec<PledgeFile>,
 }
 
-fn open() -> SignupMode {
-    SignupMode::Open
+fn open() -> WayIn {
+    WayIn::Open
 }
 fn post() -> Moderation {
     Moderation::Post
@@ -90,7 +90,9 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
                 introduction: file.introduction.clone(),
                 opens_at,
                 closes_at,
-                signup_mode: file.signup_mode,
+                ways_in: None,
+                signup_mode: Some(file.signup_mode),
+                email_domains: Vec::new(),
                 access_code: file.access_code.clone(),
                 moderation: file.moderation,
                 ideas_need_approval: file.ideas_need_approval,

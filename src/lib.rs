@@ -43,6 +43,8 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod hub;
+pub mod identity;
+pub mod mail;
 pub mod report;
 pub mod startup;
 pub mod store;

@@ -8,6 +8,7 @@
 //! then close the store, whose writer commits what it holds first.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +68,20 @@ impl Application {
                 hub.attach_bus(bus);
             }
         }
+        let identity =
+            crate::identity::IdentityKey::load_or_create(Path::new(&settings.identity.key_file))?;
+        let listen_port = listener.local_addr()?.port();
+        let base_url = if !settings.mail.base_url.is_empty() {
+            settings.mail.base_url.clone()
+        } else if let Some(origin) = settings.public_origins.first() {
+            origin.clone()
+        } else {
+            format!("http://{}", listener.local_addr()?)
+        };
+        let mailer = crate::mail::Mailer::new(&settings.mail, base_url)?.map(Arc::new);
+        if let Some(mailer) = &mailer {
+            background.spawn(forget_idle_addresses(mailer.clone(), shutdown.clone()));
+        }
         let limits = Arc::new(RateLimits::new(&settings.rate, &settings.ws));
         background.spawn(forget_idle_keys(limits.clone(), shutdown.clone()));
         background.spawn(crate::upkeep::announce_deadlines(
@@ -93,7 +108,7 @@ impl Application {
             shutdown,
             connection_tasks: TaskTracker::new(),
             metrics: crate::telemetry::metrics(),
-            listen_port: listener.local_addr()?.port(),
+            listen_port,
             conversations: Ttl::new(Duration::from_secs(1), 10_000),
             participants: Ttl::new(Duration::from_secs(10), 200_000),
             opinions: Default::default(),
@@ -102,6 +117,8 @@ impl Application {
             heavy_work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             ),
+            identity,
+            mailer,
         });
         Ok(Application {
             listener,
@@ -149,6 +166,18 @@ impl Application {
         state.store.close().await;
         tracing::info!("chorus stopped");
         Ok(())
+    }
+}
+
+/// Forgets, every minute, the addresses (by keyed hash) whose mail limit
+/// has recovered.
+async fn forget_idle_addresses(mailer: Arc<crate::mail::Mailer>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => mailer.retain_recent(),
+        }
     }
 }
 

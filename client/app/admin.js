@@ -8,6 +8,7 @@ import * as organise from './admin-organise.js';
 import { h, byId, Announcer } from './dom.js';
 import { Countdown, stateOf } from './time.js';
 import { ensureStaff } from './staff.js';
+import { loadMailStatus, wireWays, wireWaysForm, showWays, waysOf, domainsOf } from './admin-ways.js';
 
 const say = new Announcer(byId('announcer'));
 /** @type {any} */ let C = null;
@@ -78,7 +79,8 @@ function setConversation(c) {
   setVal('m-intro', c.introduction || '');
   setVal('m-moderation', c.moderation);
   /** @type {HTMLInputElement} */ (byId('m-ideas')).checked = !!c.ideas_need_approval;
-  byId('m-code-field').hidden = c.signup_mode !== 'code';
+  byId('m-code-field').hidden = !(c.ways_in || []).includes('code');
+  showWays(c);
   /** @type {HTMLAnchorElement} */ (byId('m-page')).href = '/c/' + seg(c.slug);
   /** @type {HTMLAnchorElement} */ (byId('m-desk')).href = '/desk/' + seg(c.slug);
   /** @type {HTMLAnchorElement} */ (byId('m-report')).href = '/report/' + seg(c.slug);
@@ -159,7 +161,8 @@ byId('set-form').addEventListener('submit', (ev) => {
 
 // ------------------------------------------------------------------ new conversation
 
-byId('new-signup').addEventListener('change', () => { byId('new-code-field').hidden = val('new-signup') !== 'code'; });
+wireWays('new');
+wireWaysForm(() => C, patch);
 byId('new-title').addEventListener('input', () => {
   const slug = /** @type {HTMLInputElement} */ (byId('new-slug'));
   if (slug.dataset.touched) return;
@@ -178,10 +181,11 @@ byId('new-form').addEventListener('submit', async (ev) => {
   const body = {
     slug: val('new-slug').trim(), title: val('new-title').trim(), introduction: val('new-intro'),
     opens_at: fromLocal(val('new-opens')), closes_at: fromLocal(val('new-closes')),
-    signup_mode: val('new-signup'), moderation: val('new-moderation'),
+    ways_in: waysOf('new'), moderation: val('new-moderation'),
     ideas_need_approval: /** @type {HTMLInputElement} */ (byId('new-ideas')).checked,
   };
-  if (body.signup_mode === 'code') body.access_code = val('new-code').trim();
+  if (body.ways_in.includes('code')) body.access_code = val('new-code').trim();
+  if (body.ways_in.includes('email')) body.email_domains = domainsOf('new');
   try {
     const r = await call('POST', '/api/conversations', body);
     msg('new-msg', 'Created “' + body.title + '”.');
@@ -336,7 +340,7 @@ async function main() {
   byId('admin').hidden = false;
   const want = new URLSearchParams(location.search).get('c');
   try {
-    await Promise.all([loadList(want || null), loadUsers()]);
+    await Promise.all([loadMailStatus(), loadList(want || null), loadUsers()]);
   } catch (e) {
     msg('new-msg', explain(/** @type {any} */ (e), 'Loading'), true);
   }

@@ -16,7 +16,7 @@ import { stateOf } from './time.js';
 import { draftKeys } from './drafts.js';
 import { slug, API, page, me } from './participant/page.js';
 import { queue } from './participant/outbox.js';
-import { wireSignup } from './participant/signup.js';
+import { wireSignup, signIn } from './participant/signup.js';
 import { renderConversation, setOpen } from './participant/conversation.js';
 import { views, upsertItem, removeItem, sortLists, emptyStates, wireSort } from './participant/items.js';
 import { forgetComments } from './participant/comments.js';
@@ -95,6 +95,8 @@ async function main() {
   }
   for (const id of pendingItems) views.get(id)?.comments.toggle(true);
   showLinkedComment();
+  signIn.inviteFromLink();
+  if (!me.participant) await signIn.fromLink();
   page.live = new Live({ slug, since: seq, onEvent, onTallies, onState, onResync: resync,
     onPresence: (p) => { byId('presence').textContent = fmt(p.participants || 0) + ' taking part now'; } }).start();
   queue.flush();

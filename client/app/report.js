@@ -60,7 +60,19 @@ function renderTotals(r) {
   ];
   if (t.hidden_comments != null) rows.push(['Hidden by moderators', count(t.hidden_comments, 'comment', 'comments') + ' (not counted above)']);
   if (t.pending_comments != null) rows.push(['Awaiting approval', count(t.pending_comments, 'comment', 'comments') + ' (not counted above)']);
+  if (r.ways_in) rows.push(['How people came in', waysInText(r.ways_in)]);
   byId('totals').replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+}
+
+/** The report's statement of ways in (docs/report.md, "How people came in"). */
+function waysInText(w) {
+  const names = { open: 'the open link', code: 'an access code', email: 'a verified work email', invite: 'a single-use invite' };
+  const used = Object.entries(w.used || {}).map(([way, n]) => num(n) + ' by ' + (names[way] || way));
+  const verified = num(w.verified) + ' verified (work email or invite), ' + num(w.unverified) + ' not';
+  const voice = w.one_person_one_voice
+    ? 'One person, one voice: each participant is one person.'
+    : 'Not one person, one voice: by the open link or an access code one person can sign up more than once, so figures count sign-ups.';
+  return (used.length ? used.join(', ') + '; ' : '') + verified + '. ' + voice;
 }
 
 function renderItems(r) {

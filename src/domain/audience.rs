@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Audience, SignupMode};
+use super::Audience;
 
 /// What a connection watches a conversation as. The role decides what it
 /// may see (its [`Audience`]) and how presence counts it.
@@ -42,7 +42,8 @@ pub struct Standing {
 /// desk, a participant's phone, a screen). `None` means refused.
 pub fn watch_as(
     standing: Standing,
-    signup_mode: SignupMode,
+    // Whether `open` is among the conversation's ways in.
+    anyone_may_join: bool,
     requested: Option<WatchRole>,
 ) -> Option<WatchRole> {
     let may = |role| match role {
@@ -52,10 +53,7 @@ pub fn watch_as(
         // up, anyone may as well watch; behind an access code, a screen
         // needs a token unless its session could watch anyway.
         WatchRole::Display => {
-            standing.staff
-                || standing.participant
-                || standing.display_token
-                || signup_mode == SignupMode::Open
+            standing.staff || standing.participant || standing.display_token || anyone_may_join
         }
     };
     match requested {
@@ -103,7 +101,7 @@ mod tests {
 
     const EVERY_REQUEST: [Option<WatchRole>; 4] =
         [None, Some(Participant), Some(Facilitator), Some(Display)];
-    const EVERY_MODE: [SignupMode; 2] = [SignupMode::Open, SignupMode::Code];
+    const EVERY_MODE: [bool; 2] = [true, false];
 
     #[test]
     fn with_nothing_asked_each_caller_gets_the_most_it_may_have() {
@@ -117,8 +115,8 @@ mod tests {
             };
             assert_eq!(watch_as(both, mode, None), Some(Facilitator));
         }
-        assert_eq!(watch_as(STRANGER, SignupMode::Open, None), Some(Display));
-        assert_eq!(watch_as(STRANGER, SignupMode::Code, None), None);
+        assert_eq!(watch_as(STRANGER, true, None), Some(Display));
+        assert_eq!(watch_as(STRANGER, false, None), None);
     }
 
     #[test]
@@ -142,11 +140,8 @@ mod tests {
                 assert_eq!(watch_as(standing, mode, Some(Participant)), None);
             }
         }
-        assert_eq!(watch_as(STRANGER, SignupMode::Code, Some(Display)), None);
-        assert_eq!(
-            watch_as(STRANGER, SignupMode::Open, Some(Display)),
-            Some(Display)
-        );
+        assert_eq!(watch_as(STRANGER, false, Some(Display)), None);
+        assert_eq!(watch_as(STRANGER, true, Some(Display)), Some(Display));
     }
 
     #[test]

@@ -7,17 +7,8 @@ use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
 
 use super::text::{clean, FieldError, Invalid, INTRODUCTION_MAX, TITLE_MAX};
+use super::ways_in::{clean_email_domains, EmailDomain, WayIn, WaysIn};
 use super::Millis;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum SignupMode {
-    /// Anyone with the link may sign up.
-    Open,
-    /// An access code is needed (typed, or carried by the join link).
-    Code,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
 #[serde(rename_all = "lowercase")]
@@ -27,13 +18,6 @@ pub enum Moderation {
     Post,
     /// Comments wait for a facilitator's approval.
     Pre,
-}
-
-impl SignupMode {
-    /// The name in JSON and in the database; `"open".parse()` reads it.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 impl Moderation {
@@ -96,7 +80,10 @@ pub struct Conversation {
     pub introduction: String,
     pub opens_at: Millis,
     pub closes_at: Millis,
-    pub signup_mode: SignupMode,
+    /// How people may become participants (docs/api.md, "Ways in").
+    pub ways_in: WaysIn,
+    /// The work email domains the `email` way in takes.
+    pub email_domains: Vec<EmailDomain>,
     /// Never serialised to participants; checked on sign-up.
     #[serde(skip)]
     pub access_code: Option<String>,
@@ -150,6 +137,25 @@ pub enum DisplayKind {
 }
 
 impl Conversation {
+    /// Why a sign-up by `way` is refused here, in the words of the field
+    /// the person would fill in instead.
+    fn way_refused(&self) -> FieldError {
+        let (field, message) = if self.ways_in.allows(WayIn::Code) {
+            ("access_code", "this conversation needs an access code")
+        } else if self.ways_in.allows(WayIn::Email) {
+            (
+                "address",
+                "this conversation takes part with a work email address",
+            )
+        } else {
+            ("invite_code", "this conversation needs an invite code")
+        };
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn state(&self, now: Millis) -> ConversationState {
         if now < self.opens_at {
             ConversationState::Upcoming
@@ -168,22 +174,22 @@ impl Conversation {
         }
     }
 
-    /// Checks a sign-up's access code and profile answers.
+    /// Checks a sign-up by `way` (open, or with the access code), and the
+    /// profile answers. Email and invite sign-ups are checked against the
+    /// store; this checks only that the conversation takes them.
     pub fn check_signup(
         &self,
+        way: WayIn,
         access_code: Option<&str>,
         profile: &std::collections::BTreeMap<String, String>,
     ) -> Result<(), Invalid> {
         let mut errors = Vec::new();
-        if self.signup_mode == SignupMode::Code {
+        if !self.ways_in.allows(way) {
+            errors.push(self.way_refused());
+        } else if way == WayIn::Code {
             let expected = self.access_code.as_deref().unwrap_or_default();
             let given = access_code.unwrap_or_default().trim();
-            if given.is_empty() {
-                errors.push(FieldError {
-                    field: "access_code".into(),
-                    message: "this conversation needs an access code".into(),
-                });
-            } else if !given.eq_ignore_ascii_case(expected) {
+            if !given.eq_ignore_ascii_case(expected) {
                 errors.push(FieldError {
                     field: "access_code".into(),
                     message: "this access code is not right".into(),
@@ -221,8 +227,15 @@ pub struct NewConversation {
     pub introduction: String,
     pub opens_at: Millis,
     pub closes_at: Millis,
-    #[serde(default = "default_signup")]
-    pub signup_mode: SignupMode,
+    /// One or more of `open`, `code`, `email`, `invite`.
+    #[serde(default)]
+    pub ways_in: Option<WaysIn>,
+    /// The older single way in (`open` or `code`); kept so existing
+    /// clients still work. Sending both is an error.
+    #[serde(default)]
+    pub signup_mode: Option<WayIn>,
+    #[serde(default)]
+    pub email_domains: Vec<String>,
     #[serde(default)]
     pub access_code: Option<String>,
     #[serde(default = "default_moderation")]
@@ -243,9 +256,6 @@ pub struct NewConversation {
     pub word_list: Vec<String>,
 }
 
-fn default_signup() -> SignupMode {
-    SignupMode::Open
-}
 fn default_moderation() -> Moderation {
     Moderation::Post
 }
@@ -257,6 +267,18 @@ impl NewConversation {
     /// Validates and turns the request into a conversation with a fresh id.
     pub fn into_conversation(self) -> Result<Conversation, Invalid> {
         let mut errors = Vec::new();
+        let ways_in = match (&self.ways_in, self.signup_mode) {
+            (Some(_), Some(_)) => {
+                errors.push(FieldError {
+                    field: "signup_mode".into(),
+                    message: "send ways_in or signup_mode, not both".into(),
+                });
+                WaysIn::only(WayIn::Open)
+            }
+            (Some(ways), None) => ways.clone(),
+            (None, Some(way)) => WaysIn::only(way),
+            (None, None) => WaysIn::only(WayIn::Open),
+        };
         let mut push = |r: Result<String, Invalid>| match r {
             Ok(s) => s,
             Err(Invalid(mut e)) => {
@@ -272,17 +294,21 @@ impl NewConversation {
             0,
             INTRODUCTION_MAX,
         ));
-        let access_code = match (&self.signup_mode, &self.access_code) {
-            (SignupMode::Code, Some(code)) => Some(push(clean_access_code(code))),
-            (SignupMode::Code, None) => {
-                errors.push(FieldError {
-                    field: "access_code".into(),
-                    message: "is required when signup_mode is \"code\"".into(),
-                });
-                None
+        let access_code = self
+            .access_code
+            .as_ref()
+            .map(|code| push(clean_access_code(code)));
+        let email_domains = match clean_email_domains(&self.email_domains) {
+            Ok(domains) => domains,
+            Err(Invalid(mut e)) => {
+                errors.append(&mut e);
+                Vec::new()
             }
-            (SignupMode::Open, code) => code.clone(),
         };
+        if let Err(Invalid(mut e)) = check_ways_in(&ways_in, access_code.as_deref(), &email_domains)
+        {
+            errors.append(&mut e);
+        }
         if self.closes_at <= self.opens_at {
             errors.push(FieldError {
                 field: "closes_at".into(),
@@ -321,8 +347,13 @@ impl NewConversation {
             introduction,
             opens_at: self.opens_at,
             closes_at: self.closes_at,
-            signup_mode: self.signup_mode,
-            access_code,
+            access_code: if ways_in.allows(WayIn::Code) {
+                access_code
+            } else {
+                None
+            },
+            ways_in,
+            email_domains,
             moderation: self.moderation,
             ideas_need_approval: self.ideas_need_approval,
             profile_questions,
@@ -334,6 +365,33 @@ impl NewConversation {
             word_list,
             display: DisplayMode::default(),
         })
+    }
+}
+
+/// What every set of ways in needs: `code` an access code, `email` at
+/// least one domain.
+fn check_ways_in(
+    ways_in: &WaysIn,
+    access_code: Option<&str>,
+    email_domains: &[EmailDomain],
+) -> Result<(), Invalid> {
+    let mut errors = Vec::new();
+    if ways_in.allows(WayIn::Code) && access_code.is_none() {
+        errors.push(FieldError {
+            field: "access_code".into(),
+            message: "is required when the ways in include \"code\"".into(),
+        });
+    }
+    if ways_in.allows(WayIn::Email) && email_domains.is_empty() {
+        errors.push(FieldError {
+            field: "email_domains".into(),
+            message: "must list at least one domain when the ways in include \"email\"".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Invalid(errors))
     }
 }
 
@@ -366,7 +424,10 @@ pub struct ConversationPatch {
     pub profile_questions: Option<Vec<ProfileQuestion>>,
     pub word_list: Option<Vec<String>>,
     pub display: Option<DisplayMode>,
-    pub signup_mode: Option<SignupMode>,
+    pub ways_in: Option<WaysIn>,
+    /// The older single way in; the same as `ways_in` with one entry.
+    pub signup_mode: Option<WayIn>,
+    pub email_domains: Option<Vec<String>>,
 }
 
 impl ConversationPatch {
@@ -387,6 +448,8 @@ impl ConversationPatch {
             || self.support_contact.is_some()
             || self.profile_questions.is_some()
             || self.signup_mode.is_some()
+            || self.ways_in.is_some()
+            || self.email_domains.is_some()
     }
 
     /// The conversation after the patch, and what kind of change it is for
@@ -455,18 +518,31 @@ impl ConversationPatch {
             check_profile_questions(questions)?;
             after.profile_questions = questions.clone();
         }
-        if let Some(mode) = self.signup_mode {
-            after.signup_mode = mode;
-            if mode == SignupMode::Open {
-                after.access_code = None;
+        let ways_in = match (&self.ways_in, self.signup_mode) {
+            (Some(_), Some(_)) => {
+                return Err(Invalid::field(
+                    "signup_mode",
+                    "send ways_in or signup_mode, not both",
+                ))
             }
+            (Some(ways), None) => Some(ways.clone()),
+            (None, Some(way)) => Some(WaysIn::only(way)),
+            (None, None) => None,
+        };
+        if let Some(ways) = ways_in {
+            after.ways_in = ways;
         }
-        if after.signup_mode == SignupMode::Code && after.access_code.is_none() {
-            return Err(Invalid::field(
-                "access_code",
-                "is required when signup_mode is \"code\"",
-            ));
+        if let Some(patterns) = &self.email_domains {
+            after.email_domains = clean_email_domains(patterns)?;
         }
+        if !after.ways_in.allows(WayIn::Code) {
+            after.access_code = None;
+        }
+        check_ways_in(
+            &after.ways_in,
+            after.access_code.as_deref(),
+            &after.email_domains,
+        )?;
         if let Some(words) = &self.word_list {
             after.word_list = clean_word_list(words)?;
         }
@@ -690,7 +766,9 @@ mod tests {
             introduction: String::new(),
             opens_at: Millis(1_000),
             closes_at: Millis(2_000),
-            signup_mode: SignupMode::Code,
+            ways_in: None,
+            signup_mode: Some(WayIn::Code),
+            email_domains: Vec::new(),
             access_code: Some("SECRET1".into()),
             moderation: Moderation::Post,
             ideas_need_approval: false,
@@ -731,10 +809,16 @@ mod tests {
     fn signup_checks_code_and_answers() {
         let c = conversation();
         let mut profile = std::collections::BTreeMap::new();
-        assert!(c.check_signup(Some("secret1"), &profile).is_ok());
-        assert!(c.check_signup(None, &profile).is_err());
+        assert!(c
+            .check_signup(WayIn::Code, Some("secret1"), &profile)
+            .is_ok());
+        assert!(c.check_signup(WayIn::Code, None, &profile).is_err());
+        let err = c.check_signup(WayIn::Open, None, &profile).unwrap_err();
+        assert_eq!(err.0[0].field, "access_code");
         profile.insert("role".into(), "astronaut".into());
-        let err = c.check_signup(Some("SECRET1"), &profile).unwrap_err();
+        let err = c
+            .check_signup(WayIn::Code, Some("SECRET1"), &profile)
+            .unwrap_err();
         assert_eq!(err.0[0].field, "profile.role");
     }
 

@@ -15,12 +15,13 @@ pub mod text;
 pub mod time;
 pub mod user;
 pub mod vote;
+pub mod ways_in;
 
 pub use audience::{watch_as, Standing, WatchRole};
 pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, ModerationAction};
 pub use conversation::{
     Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,
-    ProfileQuestion, ResultsVisibility, SignupMode,
+    ProfileQuestion, ResultsVisibility,
 };
 pub use event::{Audience, Event, EventData};
 pub use item::{Item, ItemKind, ItemStatus, Tally};
@@ -28,6 +29,7 @@ pub use text::{FieldError, Invalid};
 pub use time::Millis;
 pub use user::{Role, User};
 pub use vote::Choice;
+pub use ways_in::{EmailDomain, WayIn, WaysIn, WorkEmail};
 
 use uuid::Uuid;
 
@@ -115,9 +117,9 @@ mod tests {
             &["facilitator", "admin"],
         );
         names(
-            &[SignupMode::Open, SignupMode::Code],
-            SignupMode::as_str,
-            &["open", "code"],
+            &[WayIn::Open, WayIn::Code, WayIn::Email, WayIn::Invite],
+            WayIn::as_str,
+            &["open", "code", "email", "invite"],
         );
         names(
             &[Moderation::Post, Moderation::Pre],

@@ -69,6 +69,10 @@ pub struct Shared {
     /// opinion analysis): as many as there are cores, so a crowd opening
     /// the report queues instead of starving the hub and the writer.
     pub heavy_work: tokio::sync::Semaphore,
+    /// Keys the hashes of addresses, codes and return phrases.
+    pub identity: crate::identity::IdentityKey,
+    /// Sends sign-in codes; `None` when no SMTP or outbox is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl Deref for AppState {
@@ -122,7 +126,10 @@ impl AppState {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router {
-    use api::{accounts, comment_pages, conversations, health, moderation, participation};
+    use api::{
+        accounts, comment_pages, conversations, email_sign_in, health, invites, moderation,
+        participation, return_phrase,
+    };
     let api = Router::new()
         .route("/me", get(accounts::me))
         .route("/login", post(accounts::login))
@@ -168,6 +175,28 @@ pub fn router(state: AppState) -> Router {
             post(participation::flag),
         )
         .route("/conversations/{slug}/ideas", post(participation::idea))
+        .route(
+            "/conversations/{slug}/email-codes",
+            post(email_sign_in::request_code),
+        )
+        .route(
+            "/conversations/{slug}/email-codes/verify",
+            post(email_sign_in::verify_code),
+        )
+        .route(
+            "/conversations/{slug}/return",
+            post(return_phrase::come_back),
+        )
+        .route(
+            "/conversations/{slug}/me/return-phrase",
+            post(return_phrase::reissue),
+        )
+        .route(
+            "/conversations/{slug}/invites",
+            get(invites::counts).post(invites::issue),
+        )
+        .route("/conversations/{slug}/invites/csv", post(invites::csv))
+        .route("/conversations/{slug}/invites/sheet", post(invites::sheet))
         .route(
             "/conversations/{slug}/comments/{comment}/moderation",
             post(moderation::comment),

@@ -35,6 +35,10 @@ pub struct RateLimits {
     /// Staff logins per account name (existing or not).
     pub login_account: Keyed<String>,
     pub connect: Keyed<IpAddr>,
+    /// Email codes, their checks and return phrases, per IP...
+    pub sign_in_ip: Keyed<IpAddr>,
+    /// ...and per conversation, across every IP.
+    pub sign_in_conversation: Keyed<Uuid>,
 }
 
 impl RateLimits {
@@ -51,6 +55,14 @@ impl RateLimits {
                 rate.login_per_account_burst,
             )),
             connect: RateLimiter::keyed(quota(ws.connects_per_ip_per_s, ws.connects_per_ip_burst)),
+            sign_in_ip: RateLimiter::keyed(quota(
+                rate.sign_in_per_ip_per_s,
+                rate.sign_in_per_ip_burst,
+            )),
+            sign_in_conversation: RateLimiter::keyed(quota(
+                rate.sign_in_per_conversation_per_s,
+                rate.sign_in_per_conversation_burst,
+            )),
         }
     }
 
@@ -64,6 +76,8 @@ impl RateLimits {
         self.login.retain_recent();
         self.login_account.retain_recent();
         self.connect.retain_recent();
+        self.sign_in_ip.retain_recent();
+        self.sign_in_conversation.retain_recent();
         for shrink in [
             &self.vote as &dyn Shrink,
             &self.comment,
@@ -73,6 +87,8 @@ impl RateLimits {
             &self.login,
             &self.login_account,
             &self.connect,
+            &self.sign_in_ip,
+            &self.sign_in_conversation,
         ] {
             shrink.shrink();
         }

@@ -27,6 +27,7 @@ pub mod opinion_map;
 pub mod stats;
 pub mod themes;
 pub mod timeline;
+pub mod ways_in;
 
 use std::collections::{HashMap, HashSet};
 
@@ -82,6 +83,8 @@ pub struct Report {
     /// profile breakdowns: live figures compared over time give people
     /// away); organisers see them live. `None` until then.
     pub opinion: Option<opinion::Opinion>,
+    /// How people came in, and how many are verified (one person, one voice).
+    pub ways_in: ways_in::WaysInReport,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -398,6 +401,7 @@ pub fn build(data: &ReportData, options: &Options) -> Report {
         opinion: analysis
             .filter(|_| !public || state == ConversationState::Closed)
             .map(|a| opinion::present(data, &a, &analysis_settings)),
+        ways_in: ways_in::ways_in(conversation, &data.participants),
     }
 }
 
@@ -437,7 +441,7 @@ mod tests {
     use super::*;
     use crate::domain::{
         Choice, Conversation, DisplayMode, Event, EventData, Item, Moderation, ProfileQuestion,
-        SignupMode, Tally,
+        Tally, WayIn, WaysIn,
     };
     use crate::store::{ReportParticipant, ReportVote};
 
@@ -454,7 +458,8 @@ mod tests {
             introduction: String::new(),
             opens_at: Millis(D0 + 9 * HOUR),
             closes_at: Millis(closes_at),
-            signup_mode: SignupMode::Open,
+            ways_in: WaysIn::only(WayIn::Open),
+            email_domains: Vec::new(),
             access_code: None,
             moderation: Moderation::Post,
             ideas_need_approval: false,
@@ -527,6 +532,7 @@ mod tests {
         };
         let person = |at: i64| ReportParticipant {
             id: Uuid::new_v4(),
+            way_in: WayIn::Open,
             profile: BTreeMap::new(),
             created_at: Millis(at),
         };

@@ -19,6 +19,7 @@ use super::write::{
     RecordDisplayDay, RefreshSession, RemoveItem, ReorderItems, SetPassword, SignUp, SuggestIdea,
     UpVote, UpsertPledge,
 };
+use super::write::{IssueInvites, RequestEmailCode, SetReturnPhrase, VerifyEmailCode};
 use super::{StoreError, TallyChange};
 use crate::domain::Event;
 
@@ -164,6 +165,10 @@ pub enum Pending {
     CreateUser(Request<CreateUser>),
     SetPassword(Request<SetPassword>),
     SignUp(Request<SignUp>),
+    RequestEmailCode(Request<RequestEmailCode>),
+    VerifyEmailCode(Request<VerifyEmailCode>),
+    IssueInvites(Request<IssueInvites>),
+    SetReturnPhrase(Request<SetReturnPhrase>),
     CastVote(Request<CastVote>),
     UpVote(Request<UpVote>),
     PostComment(Request<PostComment>),
@@ -196,6 +201,10 @@ impl Pending {
             Pending::CreateUser(r) => r,
             Pending::SetPassword(r) => r,
             Pending::SignUp(r) => r,
+            Pending::RequestEmailCode(r) => r,
+            Pending::VerifyEmailCode(r) => r,
+            Pending::IssueInvites(r) => r,
+            Pending::SetReturnPhrase(r) => r,
             Pending::CastVote(r) => r,
             Pending::UpVote(r) => r,
             Pending::PostComment(r) => r,

@@ -151,6 +151,8 @@ pub struct DataVersion {
 #[derive(Debug, Clone)]
 pub struct ReportParticipant {
     pub id: Uuid,
+    /// How they came in (the report counts verified participants).
+    pub way_in: crate::domain::WayIn,
     pub profile: BTreeMap<String, String>,
     pub created_at: crate::domain::Millis,
 }
@@ -327,6 +329,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<String>, StoreError>;
     /// Everything the report needs.
     async fn report_data(&self, conversation_id: Uuid) -> Result<ReportData, StoreError>;
+    /// The pending emailed code for an address (by its keyed hash).
+    async fn email_code_attempt(
+        &self,
+        conversation_id: Uuid,
+        identity_hash: &[u8],
+    ) -> Result<Option<Uuid>, StoreError>;
+    /// The participant whose return phrase has this keyed hash.
+    async fn participant_by_return_phrase(
+        &self,
+        conversation_id: Uuid,
+        phrase_hash: &[u8],
+    ) -> Result<Option<Participant>, StoreError>;
+    async fn invite_counts(&self, conversation_id: Uuid)
+        -> Result<write::InviteCounts, StoreError>;
     /// A request id's record (what it was used for, its first answer).
     async fn request(&self, id: Uuid) -> Result<Option<write::vote::Recorded>, StoreError>;
     async fn display_token_valid(

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::backend::Backend;
 use super::command::Pending;
 use super::rows::{
-    column, CommentRow, ConversationRow, EventRow, ItemRow, TopCommentRow, COMMENT_COLUMNS,
-    CONVERSATION_COLUMNS, ITEM_COLUMNS, ITEM_ORDER,
+    column, CommentRow, ConversationRow, EventRow, ItemRow, ParticipantRow, TopCommentRow,
+    COMMENT_COLUMNS, CONVERSATION_COLUMNS, ITEM_COLUMNS, ITEM_ORDER,
 };
 use super::write::vote::Recorded;
 use super::writer::Writer;
@@ -471,8 +471,8 @@ where
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
-        let participants: Vec<(Uuid, String, i64)> = sqlx::query_as(
-            "SELECT id, profile, created_at FROM participants WHERE conversation_id = $1",
+        let participants: Vec<(Uuid, String, i64, String)> = sqlx::query_as(
+            "SELECT id, profile, created_at, way_in FROM participants WHERE conversation_id = $1",
         )
         .bind(conversation_id)
         .fetch_all(&mut *tx)
@@ -516,9 +516,10 @@ where
         tx.commit().await?;
         let participants = participants
             .into_iter()
-            .map(|(id, profile, created_at)| {
+            .map(|(id, profile, created_at, way_in)| {
                 Ok(ReportParticipant {
                     id,
+                    way_in: column("participants.way_in", &way_in)?,
                     profile: serde_json::from_str(&profile)
                         .map_err(|e| StoreError::Corrupt(format!("profile: {e}")))?,
                     created_at: Millis(created_at),
@@ -570,6 +571,49 @@ where
                 .fetch_optional(&self.reads)
                 .await?;
         Ok(found == Some(conversation_id))
+    }
+
+    async fn email_code_attempt(
+        &self,
+        conversation_id: Uuid,
+        identity_hash: &[u8],
+    ) -> Result<Option<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM email_codes WHERE conversation_id = $1 AND identity_hash = $2",
+        )
+        .bind(conversation_id)
+        .bind(identity_hash.to_vec())
+        .fetch_optional(&self.reads)
+        .await?)
+    }
+
+    async fn participant_by_return_phrase(
+        &self,
+        conversation_id: Uuid,
+        phrase_hash: &[u8],
+    ) -> Result<Option<Participant>, StoreError> {
+        let row: Option<ParticipantRow> = sqlx::query_as(
+            "SELECT id, conversation_id, handle, suspended FROM participants \
+             WHERE conversation_id = $1 AND return_phrase_hash = $2",
+        )
+        .bind(conversation_id)
+        .bind(phrase_hash.to_vec())
+        .fetch_optional(&self.reads)
+        .await?;
+        Ok(row.map(Participant::from))
+    }
+
+    async fn invite_counts(
+        &self,
+        conversation_id: Uuid,
+    ) -> Result<crate::store::write::InviteCounts, StoreError> {
+        let (issued, used): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(CASE WHEN used THEN 1 END) FROM invites WHERE conversation_id = $1",
+        )
+        .bind(conversation_id)
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(crate::store::write::InviteCounts { issued, used })
     }
 
     async fn request(&self, id: Uuid) -> Result<Option<Recorded>, StoreError> {

@@ -6,10 +6,11 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::{
-    Comment, Conversation, EventData, Item, Millis, Moderation, Participant, SignupMode, Tally,
+    Comment, Conversation, EmailDomain, EventData, Item, Millis, Moderation, Participant, Tally,
+    WaysIn,
 };
 
-pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display";
+pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, ways_in, email_domains, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display";
 pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at";
 /// Pledges and topics in the organisers' order, then ideas by time.
 pub const ITEM_ORDER: &str = "CASE WHEN kind = 'idea' THEN 1 ELSE 0 END, position, created_at, id";
@@ -23,7 +24,8 @@ pub struct ConversationRow {
     pub introduction: String,
     pub opens_at: i64,
     pub closes_at: i64,
-    pub signup_mode: String,
+    pub ways_in: String,
+    pub email_domains: String,
     pub access_code: Option<String>,
     pub moderation: String,
     pub ideas_need_approval: bool,
@@ -48,7 +50,14 @@ impl TryFrom<ConversationRow> for Conversation {
             introduction: r.introduction,
             opens_at: Millis(r.opens_at),
             closes_at: Millis(r.closes_at),
-            signup_mode: column("conversations.signup_mode", &r.signup_mode)?,
+            ways_in: WaysIn::from_column(&r.ways_in).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "conversations.ways_in: unknown value {:?}",
+                    r.ways_in
+                ))
+            })?,
+            email_domains: serde_json::from_str::<Vec<EmailDomain>>(&r.email_domains)
+                .map_err(|e| StoreError::Corrupt(format!("email_domains: {e}")))?,
             access_code: r.access_code,
             moderation: column("conversations.moderation", &r.moderation)?,
             ideas_need_approval: r.ideas_need_approval,
@@ -81,7 +90,8 @@ impl ConversationRow {
             introduction: c.introduction.clone(),
             opens_at: c.opens_at.0,
             closes_at: c.closes_at.0,
-            signup_mode: signup_mode_str(c.signup_mode).to_string(),
+            ways_in: c.ways_in.to_column(),
+            email_domains: json("email_domains", serde_json::to_string(&c.email_domains))?,
             access_code: c.access_code.clone(),
             moderation: moderation_str(c.moderation).to_string(),
             ideas_need_approval: c.ideas_need_approval,
@@ -98,10 +108,6 @@ impl ConversationRow {
             display: json("display", serde_json::to_string(&c.display))?,
         })
     }
-}
-
-pub fn signup_mode_str(m: SignupMode) -> &'static str {
-    m.as_str()
 }
 
 pub fn moderation_str(m: Moderation) -> &'static str {

@@ -8,9 +8,13 @@ use chorus::domain::ConversationState;
 use chorus::domain::{Choice, Comment, CommentStatus, CommentTally, Millis, Participant, Tally};
 use chorus::http::api::comment_pages::CommentsPage;
 use chorus::http::api::conversations::{ConversationList, ConversationSummary, EarlierReport};
+use chorus::http::api::email_sign_in::CodeSent;
+use chorus::http::api::invites::InvitesIssued;
 use chorus::http::api::moderation::QueueBody;
 use chorus::http::api::organising::DeletedBody;
-use chorus::http::api::participation::ParticipantBody;
+use chorus::http::api::participation::{ParticipantBody, SignedUpBody};
+use chorus::http::api::return_phrase::PhraseBody;
+use chorus::store::write::InviteCounts;
 use chorus::store::write::{Flagged, UpVoted, Voted};
 use chorus::store::QueueEntry;
 use serde_json::Value;
@@ -201,6 +205,48 @@ fn documented_answers_match_the_response_types() {
             ]
             .into_iter()
             .collect(),
+        },
+    );
+    let participant = Participant {
+        id: Uuid::new_v4(),
+        conversation_id: Uuid::new_v4(),
+        handle: "Amber Heron".into(),
+        suspended: false,
+    };
+    check(
+        "sign-up with its return phrase",
+        SignedUpBody {
+            participant,
+            return_phrase: Some("orbit velvet canal mango frost".into()),
+        },
+    );
+    check(
+        "email code sent",
+        CodeSent {
+            attempt: Uuid::new_v4(),
+            expires_at: Millis(0),
+            detail: "If this address can take part, we have sent a code to it.".into(),
+        },
+    );
+    check(
+        "new return phrase",
+        PhraseBody {
+            return_phrase: "glide oyster thumb ladder spice".into(),
+        },
+    );
+    check(
+        "invites made",
+        InvitesIssued {
+            codes: vec!["7KQ2M-XR4TB".into()],
+            issued: 40,
+            used: 12,
+        },
+    );
+    check(
+        "invite counts",
+        InviteCounts {
+            issued: 40,
+            used: 12,
         },
     );
 }

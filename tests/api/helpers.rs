@@ -66,6 +66,15 @@ pub fn test_settings() -> Settings {
     s.ws.message_burst = NonZero::new(1_000).unwrap();
     // Tests read the report right after writing: check the data each time.
     s.report.refresh_secs = 0;
+    s.rate.sign_in_per_ip_per_s = 10_000.0;
+    s.rate.sign_in_per_ip_burst = NonZero::new(10_000).unwrap();
+    s.rate.sign_in_per_conversation_per_s = 10_000.0;
+    s.rate.sign_in_per_conversation_burst = NonZero::new(10_000).unwrap();
+    // One identity key per test process, outside the checkout.
+    s.identity.key_file = std::env::temp_dir()
+        .join(format!("chorus-test-identity-{}.key", std::process::id()))
+        .display()
+        .to_string();
     s
 }
 

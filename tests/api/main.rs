@@ -24,5 +24,8 @@ mod report_privacy;
 mod retries;
 mod sessions;
 mod shutdown;
+mod smtp;
 mod store_suite;
+mod ways_in;
+mod ways_in_privacy;
 mod web;

@@ -769,10 +769,7 @@ async fn bench_report_for_a_large_conversation() {
                     );
                 }
                 let written = store
-                    .write(write::SignUp {
-                        conversation_id,
-                        profile,
-                    })
+                    .write(write::SignUp::open(conversation_id, profile))
                     .await
                     .unwrap();
                 let participant = written.answer.participant;

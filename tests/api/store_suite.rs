@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chorus::config::Settings;
 use chorus::domain::{
-    Choice, CommentStatus, ItemStatus, Millis, ModerationAction, NewConversation, SignupMode,
+    Choice, CommentStatus, ItemStatus, Millis, ModerationAction, NewConversation,
 };
 use chorus::store::{self, write, Store, StoreError, TallyChange};
 use uuid::Uuid;
@@ -29,7 +29,9 @@ async fn conversation(store: &dyn Store) -> Uuid {
         introduction: String::new(),
         opens_at: Millis(0),
         closes_at: Millis(i64::MAX / 2),
-        signup_mode: SignupMode::Open,
+        ways_in: None,
+        signup_mode: None,
+        email_domains: Vec::new(),
         access_code: None,
         moderation: chorus::domain::Moderation::Post,
         ideas_need_approval: false,
@@ -70,10 +72,7 @@ async fn pledge(store: &dyn Store, conversation_id: Uuid) -> Uuid {
 
 async fn participant(store: &dyn Store, conversation_id: Uuid) -> Uuid {
     let written = store
-        .write(write::SignUp {
-            conversation_id,
-            profile: BTreeMap::new(),
-        })
+        .write(write::SignUp::open(conversation_id, BTreeMap::new()))
         .await
         .unwrap();
     written.answer.participant.id
@@ -473,9 +472,9 @@ async fn unknown_stored_names_are_corrupt(backend: Backend) {
     let item = pledge(store.as_ref(), id).await;
     let cases = [
         (
-            "UPDATE conversations SET signup_mode = 'invite'",
-            "conversations.signup_mode",
-            "invite",
+            "UPDATE conversations SET ways_in = 'open,phone'",
+            "conversations.ways_in",
+            "open,phone",
         ),
         (
             "UPDATE conversations SET moderation = 'during'",
@@ -489,7 +488,7 @@ async fn unknown_stored_names_are_corrupt(backend: Backend) {
         execute(
             &url,
             &format!(
-                "UPDATE conversations SET slug = 'corrupt', signup_mode = 'open', moderation = 'post'; \
+                "UPDATE conversations SET slug = 'corrupt', ways_in = 'open', moderation = 'post'; \
                  UPDATE items SET status = 'visible', kind = 'pledge'; {update}"
             ),
         )

@@ -85,13 +85,15 @@ test('create a conversation with an access code, write and reorder pledges, make
   await adm.page.fill('#new-title', 'Winter pressures');
   assert.equal(await adm.page.inputValue('#new-slug'), 'winter-pressures', 'the address follows the title');
   await adm.page.fill('#new-intro', 'What would help this winter?');
-  await adm.page.selectOption('#new-signup', 'code');
+  // Ways in: the access code instead of the open link.
+  await adm.page.uncheck('#new-ways input[value="open"]');
+  await adm.page.check('#new-ways input[value="code"]');
   await adm.page.fill('#new-code', 'WINTER-26');
   await adm.page.selectOption('#new-moderation', 'pre');
   await adm.page.click('#new-form button[type="submit"]');
   await adm.page.waitForSelector('#manage:not([hidden]) #m-title:text("Winter pressures")');
   let snap = await admin.snapshot('winter-pressures');
-  assert.equal(snap.conversation.signup_mode, 'code');
+  assert.deepEqual(snap.conversation.ways_in, ['code']);
   assert.equal(snap.conversation.moderation, 'pre');
   assert.equal(snap.conversation.state, 'open');
   await adm.page.waitForSelector('#m-join a');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end tests of the web client, installing what a
-# fresh machine lacks: Debian's chromium (apt) and the npm dependencies
+# fresh machine lacks: Debian's chromium and python3-aiosmtpd (apt) and the npm dependencies
 # (npm ci). Builds chorus with cargo when no binary is found.
 #
 #   tests/e2e/run.sh                 # every test file
@@ -21,6 +21,13 @@ if [ ! -x "$CHROMIUM_BIN" ]; then
   echo "e2e: installing chromium with apt-get" >&2
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi
+
+# The email sign-in tests talk to a real SMTP server (tests/smtp/sink.py).
+if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "e2e: installing python3-aiosmtpd with apt-get" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-aiosmtpd >/dev/null
 fi
 
 if [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/jsqr/package.json ]; then

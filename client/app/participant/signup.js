@@ -8,10 +8,11 @@ import { showSupport } from '../support.js';
 import { byId, h, uid } from '../dom.js';
 import { stateOf } from '../time.js';
 import { SignupWait, SIGNUP_FIRST } from '../signup-wait.js';
-import { API, say, page, me, setMsg } from './page.js';
+import { API, slug, say, page, me, setMsg } from './page.js';
 import { queue, whenUnauthorized } from './outbox.js';
 import { views } from './items.js';
 import { renderAllComments } from './comments.js';
+import { SignIn } from './signin.js';
 
 export const wait = new SignupWait();
 whenUnauthorized(() => showSignup());
@@ -61,7 +62,7 @@ export function renderMe() {
 
 /** The sign-up form's parts that depend on the conversation: access code and profile questions. @param {any} c */
 export function renderSignupFields(c) {
-  byId('code-field').hidden = c.signup_mode !== 'code';
+  signIn.conversation(c);
   showSupport(byId('support'), c.support_contact);
   const qs = Array.isArray(c.profile_questions) ? c.profile_questions : [];
   const pf = byId('profile-fields');
@@ -76,6 +77,31 @@ export function renderSignupFields(c) {
   byId('profile').hidden = !qs.length;
 }
 
+/**
+ * Signed in, by any way in (signin.js calls this too). A participant who
+ * already existed (email again, a return phrase) brings their votes and
+ * comments: the page loads again, signed in. A new one is shown their
+ * return phrase once.
+ * @param {{participant: any, return_phrase?: string}} r @param {boolean} restored
+ */
+function joined(r, restored) {
+  if (restored) { location.replace(location.pathname + location.search); return; }
+  me.participant = r.participant;
+  renderMe();
+  say.say('You are signed up as ' + r.participant.handle + '. You can now vote and comment.');
+  const meEl = byId('me');
+  meEl.tabIndex = -1;
+  meEl.focus();
+  if (page.live) page.live.restart();
+  wait.done((item, choice) => views.get(item)?.vote(/** @type {'strong'|'wrong'} */ (choice)));
+  renderAllComments();
+  queue.flush();
+  if (r.return_phrase) signIn.showPhrase(r.return_phrase, meEl);
+}
+
+/** The ways in beyond the one-click form: invite, work email, return phrase. */
+export const signIn = new SignIn(slug, joined);
+
 export function wireSignup() {
   const params = new URLSearchParams(location.search);
   const code = /** @type {HTMLInputElement} */ (byId('access-code'));
@@ -86,10 +112,8 @@ export function wireSignup() {
     const msg = byId('signup-msg');
     /** @type {any} */
     const body = {};
-    if (page.C && page.C.signup_mode === 'code') {
-      if (!code.value.trim()) { setMsg(msg, 'Please enter the access code you were given.', true); code.focus(); return; }
-      body.access_code = code.value.trim();
-    }
+    const missing = signIn.fill(body);
+    if (missing) { setMsg(msg, missing.text, true); missing.field.focus(); return; }
     /** @type {Record<string, string>} */
     const profile = {};
     for (const sel of signup.querySelectorAll('select[data-key]')) {
@@ -102,22 +126,16 @@ export function wireSignup() {
     btn.disabled = true;
     try {
       const r = await call('POST', API + '/participants', body);
-      me.participant = r.participant;
       setMsg(msg, '', false);
-      renderMe();
-      say.say('You are signed up as ' + r.participant.handle + '. You can now vote and comment.');
-      const meEl = byId('me');
-      meEl.tabIndex = -1;
-      meEl.focus();
-      if (page.live) page.live.restart();
-      wait.done((item, choice) => views.get(item)?.vote(/** @type {'strong'|'wrong'} */ (choice)));
-      renderAllComments();
-      queue.flush();
+      joined(r, false);
     } catch (e) {
       const err = /** @type {ApiError} */ (e);
-      const text = err.status === 403 || err.status === 401 || err.status === 422 && /access/i.test(JSON.stringify(err.problem))
-        ? 'That access code was not accepted. Please check it and try again.'
-        : explain(err, 'Signing up');
+      const problem = JSON.stringify(err.problem || {});
+      const invite = err.status === 422 && /"invite_code"/.test(problem) ? err.problem.errors[0].message : '';
+      const text = invite ? (/^is /.test(invite) ? 'This ' + invite : invite.charAt(0).toUpperCase() + invite.slice(1)) + '.'
+        : err.status === 403 || err.status === 401 || err.status === 422 && /access/i.test(problem)
+          ? 'That access code was not accepted. Please check it and try again.'
+          : explain(err, 'Signing up');
       setMsg(msg, text, true);
       say.say(text);
     } finally {

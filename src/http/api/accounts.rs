@@ -21,15 +21,36 @@ pub struct UserBody<'a> {
     pub user: Option<&'a User>,
 }
 
+/// `GET /api/me`: who the session is logged in as and, for staff, whether
+/// conversations may choose the `email` way in (and if not, why).
+#[derive(Debug, Serialize)]
+pub struct MeBody<'a> {
+    pub user: Option<&'a User>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_sign_in: Option<EmailSignIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmailSignIn {
+    pub available: bool,
+    /// Why not, when it is not.
+    pub reason: Option<&'static str>,
+}
+
 /// `{"users": [...]}`.
 #[derive(Debug, Serialize)]
 pub struct UserList {
     pub users: Vec<User>,
 }
 
-pub async fn me(caller: Caller) -> Response {
-    Json(UserBody {
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Response {
+    let available = state.mailer.is_some();
+    Json(MeBody {
         user: caller.user(),
+        email_sign_in: caller.user().map(|_| EmailSignIn {
+            available,
+            reason: (!available).then_some(super::conversations::EMAIL_UNAVAILABLE),
+        }),
     })
     .into_response()
 }

@@ -15,7 +15,7 @@ use crate::domain::conversation::{ConversationPatch, ConversationView};
 use crate::domain::item::clean_pledge;
 use crate::domain::{
     Choice, ConversationState, Invalid, Item, ItemKind, ItemStatus, Millis, NewConversation,
-    Participant, User,
+    Participant, User, WayIn, WaysIn,
 };
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
@@ -173,6 +173,7 @@ pub async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.admin()?;
     let conversation = new.into_conversation()?;
+    email_needs_mail(&state, &conversation.ways_in)?;
     let created = state
         .commit(write::CreateConversation { conversation })
         .await?
@@ -197,6 +198,12 @@ pub async fn update(
     } else {
         caller.staff()?
     };
+    if let Some(ways) = &patch.ways_in {
+        email_needs_mail(&state, ways)?;
+    }
+    if let Some(way) = patch.signup_mode {
+        email_needs_mail(&state, &WaysIn::only(way))?;
+    }
     let before = conversation(&state, &slug).await?;
     state.conversations.remove(&slug);
     let changed = state
@@ -213,6 +220,18 @@ pub async fn update(
     };
     Ok(Json(body).into_response())
 }
+
+/// The `email` way in needs a way to send mail: refused at create and
+/// patch time when this server has none.
+fn email_needs_mail(state: &AppState, ways: &WaysIn) -> Result<(), ApiError> {
+    if ways.allows(WayIn::Email) && state.mailer.is_none() {
+        return Err(Invalid::field("ways_in", EMAIL_UNAVAILABLE).into());
+    }
+    Ok(())
+}
+
+/// Why `email` cannot be chosen, for the 422 and the admin page.
+pub const EMAIL_UNAVAILABLE: &str = "\"email\" needs this server to send mail, and it has no mail settings: set mail.smtp_url (or mail.outbox_dir for development) in its configuration";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

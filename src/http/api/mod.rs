@@ -6,7 +6,9 @@ pub mod accounts;
 pub mod comment_pages;
 pub mod comment_ranking;
 pub mod conversations;
+pub mod email_sign_in;
 pub mod health;
+pub mod invites;
 pub mod moderation;
 pub mod opinion;
 pub mod organising;
@@ -14,6 +16,7 @@ pub mod participation;
 pub mod report;
 pub mod report_cache;
 pub mod results;
+pub mod return_phrase;
 
 use super::error::ApiError;
 use super::AppState;

@@ -12,19 +12,22 @@ use uuid::Uuid;
 
 use super::{conversation, path_uuid};
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
-use crate::domain::{Choice, Comment, ConversationState, Item, Millis, Participant};
+use crate::domain::{Choice, Comment, ConversationState, Item, Millis, Participant, WayIn};
 use crate::http::auth::{start_participant_session, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
 use crate::http::rate::check;
 use crate::http::AppState;
-use crate::store::write::{self, Flagged, UpVoted, Voted};
+use crate::identity::secrets::{InviteCode, ReturnPhrase};
+use crate::store::write::{self, Flagged, NewParticipant, UpVoted, Voted};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     #[serde(default)]
     access_code: Option<String>,
+    #[serde(default)]
+    invite_code: Option<String>,
     #[serde(default)]
     profile: BTreeMap<String, String>,
 }
@@ -33,6 +36,15 @@ pub struct SignUp {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ParticipantBody {
     pub participant: Participant,
+}
+
+/// A sign-up's answer: the participant and, when it is new, its return
+/// phrase, shown this once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignedUpBody {
+    pub participant: Participant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_phrase: Option<String>,
 }
 
 pub async fn sign_up(
@@ -52,17 +64,49 @@ pub async fn sign_up(
         return Ok((StatusCode::OK, Json(ParticipantBody { participant })).into_response());
     }
     check(&state.limits.signup, &caller.ip, "signup")?;
-    conversation.check_signup(body.access_code.as_deref(), &body.profile)?;
+    // The way in is what the body carries: an invite code, an access code,
+    // or nothing (the open link).
+    let typed = |field: &Option<String>| {
+        field
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let (access_code, invite_code) = (typed(&body.access_code), typed(&body.invite_code));
+    let way = if invite_code.is_some() {
+        WayIn::Invite
+    } else if access_code.is_some() {
+        WayIn::Code
+    } else {
+        WayIn::Open
+    };
+    conversation.check_signup(way, access_code.as_deref(), &body.profile)?;
+    let invite_hash = match &invite_code {
+        Some(code) => {
+            let code = InviteCode::parse(code)?;
+            Some(state.identity.invite_hash(conversation.id, &code))
+        }
+        None => None,
+    };
+    let phrase = ReturnPhrase::generate();
     let signed = state
         .commit(write::SignUp {
             conversation_id: conversation.id,
-            profile: body.profile,
+            new: NewParticipant {
+                profile: body.profile,
+                way_in: way,
+                identity_hash: None,
+                return_phrase_hash: state.identity.phrase_hash(conversation.id, &phrase),
+            },
+            invite_hash,
         })
         .await?
         .answer;
     let cookie = start_participant_session(&state, &conversation, signed.participant.id).await?;
-    let body = ParticipantBody {
+    let body = SignedUpBody {
         participant: signed.participant,
+        return_phrase: signed.created.then(|| phrase.reveal().to_string()),
     };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);

@@ -39,7 +39,11 @@ impl Connection {
             return Ok(None);
         };
         let standing = self.standing(&conversation, display_token).await?;
-        let Some(role) = watch_as(standing, conversation.signup_mode, requested) else {
+        let Some(role) = watch_as(
+            standing,
+            conversation.ways_in.allows(crate::domain::WayIn::Open),
+            requested,
+        ) else {
             wire.send_error(
                 "forbidden",
                 "this session may not watch this conversation with that role",

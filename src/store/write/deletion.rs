@@ -41,6 +41,8 @@ const TABLES: &[(&str, &str)] = &[
     ("events", "conversation_id = $1"),
     ("display_tokens", "conversation_id = $1"),
     ("display_sessions", "conversation_id = $1"),
+    ("email_codes", "conversation_id = $1"),
+    ("invites", "conversation_id = $1"),
     ("conversations", "id = $1"),
 ];
 

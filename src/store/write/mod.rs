@@ -13,6 +13,7 @@ pub mod moderation;
 pub mod organising;
 pub mod participation;
 pub mod vote;
+pub mod ways_in;
 
 pub use accounts::{
     CreateSession, CreateUser, EndSession, PruneSessions, RefreshSession, SessionOwner, SetPassword,
@@ -28,6 +29,10 @@ pub use participation::{
     FlagComment, Flagged, PostComment, SignUp, SignedUp, SuggestIdea, UpVote, UpVoted,
 };
 pub use vote::{CastVote, Voted};
+pub use ways_in::{
+    EmailVerified, InviteCounts, IssueInvites, NewParticipant, RequestEmailCode, SetReturnPhrase,
+    VerifyEmailCode,
+};
 
 use uuid::Uuid;
 

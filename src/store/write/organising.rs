@@ -210,7 +210,7 @@ where
         let row = ConversationRow::from_conversation(conversation)?;
         sqlx::query(&format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}, last_seq, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 0, $19)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20)"
         ))
         .bind(row.id)
         .bind(row.slug)
@@ -218,7 +218,8 @@ where
         .bind(row.introduction)
         .bind(row.opens_at)
         .bind(row.closes_at)
-        .bind(row.signup_mode)
+        .bind(row.ways_in)
+        .bind(row.email_domains)
         .bind(row.access_code)
         .bind(row.moderation)
         .bind(row.ideas_need_approval)
@@ -262,16 +263,16 @@ where
         let row = ConversationRow::from_conversation(&after)?;
         sqlx::query(
             "UPDATE conversations SET title = $1, introduction = $2, opens_at = $3, closes_at = $4, \
-             signup_mode = $5, access_code = $6, moderation = $7, ideas_need_approval = $8, \
+             ways_in = $5, access_code = $6, moderation = $7, ideas_need_approval = $8, \
              profile_questions = $9, results_visibility = $10, results_while_open = $11, \
-             series = $12, archived = $13, support_contact = $14, word_list = $15, display = $16 \
-             WHERE id = $17",
+             series = $12, archived = $13, support_contact = $14, word_list = $15, display = $16, \
+             email_domains = $18 WHERE id = $17",
         )
         .bind(row.title)
         .bind(row.introduction)
         .bind(row.opens_at)
         .bind(row.closes_at)
-        .bind(row.signup_mode)
+        .bind(row.ways_in)
         .bind(row.access_code)
         .bind(row.moderation)
         .bind(row.ideas_need_approval)
@@ -284,6 +285,7 @@ where
         .bind(row.word_list)
         .bind(row.display)
         .bind(row.id)
+        .bind(row.email_domains)
         .execute(&mut *self.c)
         .await?;
         let data = EventData::Conversation {

@@ -1,8 +1,6 @@
 //! What participants do besides voting on items: sign up, comment and
 //! reply, up-vote comments, flag them, and suggest ideas.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -10,17 +8,21 @@ use super::super::backend::Backend;
 use super::super::command::{Answer, Command, Committed, Pending, Request, RequestKey};
 
 use super::super::{StoreError, TallyChange};
+use super::ways_in::NewParticipant;
 use super::Tx;
 use crate::domain::{
-    handle, Comment, CommentStatus, CommentTally, EventData, Item, ItemStatus, Participant,
+    Comment, CommentStatus, CommentTally, EventData, Item, ItemStatus, Participant,
 };
 
-/// Someone joins a conversation as a new participant. Signing them in
-/// (a session) is separate: `http::auth::start_participant_session`.
+/// Someone joins a conversation as a new participant, by the open link,
+/// the access code or an invite code (by its keyed hash, used up here).
+/// Signing them in (a session) is separate:
+/// `http::auth::start_participant_session`.
 #[derive(Debug, Clone)]
 pub struct SignUp {
     pub conversation_id: Uuid,
-    pub profile: BTreeMap<String, String>,
+    pub new: NewParticipant,
+    pub invite_hash: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,6 +31,26 @@ pub struct SignedUp {
     /// Always true today; kept so a way in that finds an existing
     /// participant can say it did not make one.
     pub created: bool,
+}
+
+impl SignUp {
+    /// A sign-up by the open link (imports, tests, the demo), with a
+    /// return phrase nobody holds.
+    pub fn open(
+        conversation_id: Uuid,
+        profile: std::collections::BTreeMap<String, String>,
+    ) -> SignUp {
+        SignUp {
+            conversation_id,
+            new: NewParticipant {
+                profile,
+                way_in: crate::domain::WayIn::Open,
+                identity_hash: None,
+                return_phrase_hash: Uuid::new_v4().as_bytes().to_vec(),
+            },
+            invite_hash: None,
+        }
+    }
 }
 
 impl Command for SignUp {
@@ -196,43 +218,14 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     pub async fn sign_up(&mut self, command: &SignUp) -> Answer<SignUp> {
-        let mut attempt = 0;
-        let handle = loop {
-            let candidate = handle::generate(attempt);
-            let taken: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM participants WHERE conversation_id = $1 AND handle = $2",
-            )
-            .bind(command.conversation_id)
-            .bind(&candidate)
-            .fetch_optional(&mut *self.c)
+        if let Some(hash) = &command.invite_hash {
+            self.use_invite(command.conversation_id, hash).await?;
+        }
+        let participant = self
+            .insert_participant(command.conversation_id, &command.new)
             .await?;
-            if taken.is_none() {
-                break candidate;
-            }
-            attempt += 1;
-        };
-        let id = Uuid::new_v4();
-        let profile = serde_json::to_string(&command.profile)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO participants (id, conversation_id, handle, profile, suspended, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(command.conversation_id)
-        .bind(&handle)
-        .bind(profile)
-        .bind(false)
-        .bind(self.now.0)
-        .execute(&mut *self.c)
-        .await?;
         Ok(Committed::quiet(SignedUp {
-            participant: Participant {
-                id,
-                conversation_id: command.conversation_id,
-                handle,
-                suspended: false,
-            },
+            participant,
             created: true,
         }))
     }

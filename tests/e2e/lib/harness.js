@@ -42,7 +42,10 @@ export async function startChorus(opts = {}) {
   if (!existsSync(CHORUS_BIN)) throw new Error(`chorus binary not found at ${CHORUS_BIN}: build it (cargo build) or set CHORUS_BIN`);
   const dir = mkdtempSync(join(tmpdir(), 'chorus-e2e-'));
   const database = 'sqlite://' + join(dir, 'chorus.db');
-  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...(opts.env || {}) };
+  const env = {
+    ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn',
+    CHORUS_IDENTITY__KEY_FILE: join(dir, 'identity.key'), ...(opts.env || {}),
+  };
   // chorus reads every CHORUS_* variable as a setting and refuses unknown ones:
   // CHORUS_BIN is the harness's, not the server's.
   delete env.CHORUS_BIN;
