@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::write::{
-    AnnounceDeadline, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
+    AnnounceDeadline, AuthorDeleteComment, AuthorDeleteIdea, AuthorEditComment, AuthorEditIdea, Leave, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
     CreateSession, CreateUser, EditComment, FlagComment, ModerateAuthor, ModerateComment,
     ModerateItem, PostComment, PruneRequests, RecordDisplayDay, SetPassword, SetSessionUser,
     SignUp, SuggestIdea, UpVote, UpsertPledge,
@@ -35,6 +35,13 @@ pub trait Command: Send + Sync + 'static {
     /// changes a client may retry. `None` for changes that are naturally
     /// idempotent or that no client retries.
     fn request(&self) -> Option<RequestKey> {
+        None
+    }
+
+    /// The comment or idea whose state the answer shows, if any: deleting
+    /// it later clears its text from the recorded answer too (see
+    /// `write::self_service`).
+    fn target(&self) -> Option<Uuid> {
         None
     }
 
@@ -177,6 +184,11 @@ pub enum Pending {
     RecordDisplayDay(Request<RecordDisplayDay>),
     AnnounceDeadline(Request<AnnounceDeadline>),
     PruneRequests(Request<PruneRequests>),
+    AuthorEditComment(Request<AuthorEditComment>),
+    AuthorEditIdea(Request<AuthorEditIdea>),
+    AuthorDeleteComment(Request<AuthorDeleteComment>),
+    AuthorDeleteIdea(Request<AuthorDeleteIdea>),
+    Leave(Request<Leave>),
 }
 
 impl Pending {
@@ -204,6 +216,11 @@ impl Pending {
             Pending::RecordDisplayDay(r) => r,
             Pending::AnnounceDeadline(r) => r,
             Pending::PruneRequests(r) => r,
+            Pending::AuthorEditComment(r) => r,
+            Pending::AuthorEditIdea(r) => r,
+            Pending::AuthorDeleteComment(r) => r,
+            Pending::AuthorDeleteIdea(r) => r,
+            Pending::Leave(r) => r,
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::domain::{
 };
 
 pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visible, word_list, display";
-pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at";
-pub const COMMENT_COLUMNS: &str = "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at";
+pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at, edited, deleted";
+pub const COMMENT_COLUMNS: &str = "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at, edited, deleted";
 
 #[derive(sqlx::FromRow)]
 pub struct ConversationRow {
@@ -115,6 +115,8 @@ pub struct ItemRow {
     pub version: i64,
     pub comments: i64,
     pub created_at: i64,
+    pub edited: bool,
+    pub deleted: bool,
 }
 
 impl TryFrom<ItemRow> for Item {
@@ -136,6 +138,8 @@ impl TryFrom<ItemRow> for Item {
             },
             comments: r.comments,
             created_at: Millis(r.created_at),
+            edited: r.edited,
+            deleted: r.deleted,
         })
     }
 }
@@ -155,6 +159,8 @@ pub struct CommentRow {
     pub flags: i64,
     pub seq: i64,
     pub created_at: i64,
+    pub edited: bool,
+    pub deleted: bool,
 }
 
 impl TryFrom<CommentRow> for Comment {
@@ -174,6 +180,8 @@ impl TryFrom<CommentRow> for Comment {
             flags: r.flags,
             seq: r.seq,
             created_at: Millis(r.created_at),
+            edited: r.edited,
+            deleted: r.deleted,
         })
     }
 }

@@ -335,6 +335,11 @@ where
         Pending::RecordDisplayDay(r) => apply_one(tx, r, Tx::record_display_day).await,
         Pending::AnnounceDeadline(r) => apply_one(tx, r, Tx::announce_deadline).await,
         Pending::PruneRequests(r) => apply_one(tx, r, Tx::prune_requests).await,
+        Pending::AuthorEditComment(r) => apply_one(tx, r, Tx::author_edit_comment).await,
+        Pending::AuthorEditIdea(r) => apply_one(tx, r, Tx::author_edit_idea).await,
+        Pending::AuthorDeleteComment(r) => apply_one(tx, r, Tx::author_delete_comment).await,
+        Pending::AuthorDeleteIdea(r) => apply_one(tx, r, Tx::author_delete_idea).await,
+        Pending::Leave(r) => apply_one(tx, r, Tx::leave).await,
         Pending::CastVote(_) => unreachable!("votes are applied together by cast_votes"),
     }
 }

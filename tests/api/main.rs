@@ -19,6 +19,7 @@ mod participation;
 mod report;
 mod report_privacy;
 mod retries;
+mod self_service;
 mod shutdown;
 mod store_suite;
 mod web;

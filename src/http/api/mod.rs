@@ -9,6 +9,7 @@ pub mod moderation;
 pub mod opinion;
 pub mod participation;
 pub mod report;
+pub mod self_service;
 
 use super::error::ApiError;
 use super::AppState;
