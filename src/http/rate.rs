@@ -43,7 +43,10 @@ impl RateLimits {
             comment: RateLimiter::keyed(quota(rate.comment_per_s, rate.comment_burst)),
             idea: RateLimiter::keyed(quota(rate.idea_per_s, rate.idea_burst)),
             flag: RateLimiter::keyed(quota(rate.flag_per_s, rate.flag_burst)),
-            self_service: RateLimiter::keyed(quota(rate.self_service_per_s, rate.self_service_burst)),
+            self_service: RateLimiter::keyed(quota(
+                rate.self_service_per_s,
+                rate.self_service_burst,
+            )),
             signup: RateLimiter::keyed(quota(rate.signup_per_ip_per_s, rate.signup_per_ip_burst)),
             login: RateLimiter::keyed(quota(rate.login_per_ip_per_s, rate.login_per_ip_burst)),
             connect: RateLimiter::keyed(quota(ws.connects_per_ip_per_s, ws.connects_per_ip_burst)),

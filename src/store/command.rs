@@ -13,10 +13,11 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::write::{
-    AnnounceDeadline, AuthorDeleteComment, AuthorDeleteIdea, AuthorEditComment, AuthorEditIdea, Leave, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
-    CreateSession, CreateUser, EditComment, FlagComment, ModerateAuthor, ModerateComment,
-    ModerateItem, PostComment, PruneRequests, RecordDisplayDay, SetPassword, SetSessionUser,
-    SignUp, SuggestIdea, UpVote, UpsertPledge,
+    AnnounceDeadline, AuthorDeleteComment, AuthorDeleteIdea, AuthorEditComment, AuthorEditIdea,
+    CastVote, ChangeConversation, CreateConversation, CreateDisplayToken, CreateSession,
+    CreateUser, EditComment, FlagComment, Leave, ModerateAuthor, ModerateComment, ModerateItem,
+    PostComment, PruneRequests, RecordDisplayDay, SetPassword, SetSessionUser, SignUp, SuggestIdea,
+    UpVote, UpsertPledge,
 };
 use super::{StoreError, TallyChange};
 use crate::domain::Event;

@@ -205,7 +205,9 @@ async fn documented_self_service_answers_match() {
         .await;
     let docs = documented();
     for path in ["me/contributions", "me/export"] {
-        let (_, mut ours) = alice.get(&format!("/api/conversations/{slug}/{path}")).await;
+        let (_, mut ours) = alice
+            .get(&format!("/api/conversations/{slug}/{path}"))
+            .await;
         // The example shows an idea in the contributions, none in the export.
         if path == "me/export" {
             ours["ideas"] = json!([]);
@@ -214,7 +216,10 @@ async fn documented_self_service_answers_match() {
             .iter()
             .filter(|d| same_shape(d, &ours).is_ok())
             .collect();
-        assert!(!shaped.is_empty(), "{path}: no example in docs/api.md has the shape of {ours}");
+        assert!(
+            !shaped.is_empty(),
+            "{path}: no example in docs/api.md has the shape of {ours}"
+        );
     }
     app.stop().await;
 }

@@ -27,7 +27,10 @@ async fn setup(app: &TestApp, pledges: usize) -> (Client, String, Vec<String>) {
 /// Signs up with a profile answer; returns the client, its cookie and id.
 async fn join(app: &TestApp, slug: &str, role: &str) -> (Client, String, String) {
     let response = reqwest::Client::new()
-        .post(format!("{}/api/conversations/{slug}/participants", app.base))
+        .post(format!(
+            "{}/api/conversations/{slug}/participants",
+            app.base
+        ))
         .json(&json!({"profile": {"role": role}}))
         .send()
         .await
@@ -220,7 +223,10 @@ async fn edits_stop_at_a_reply(backend: Backend) {
 
     let edit = Uuid::new_v4();
     let (status, edited) = alice
-        .patch(&path, json!({"request_id": edit, "body": "Second thoughts"}))
+        .patch(
+            &path,
+            json!({"request_id": edit, "body": "Second thoughts"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["comment"]["body"], "Second thoughts");
@@ -230,27 +236,39 @@ async fn edits_stop_at_a_reply(backend: Backend) {
     let seen = comments_of(&bob, &slug, &items[0]).await;
     assert_eq!(seen[0]["body"], "Second thoughts");
     assert_eq!(seen[0]["edited"], true);
-    assert!(!serde_json::to_string(&seen).unwrap().contains("First thoughts"));
+    assert!(!serde_json::to_string(&seen)
+        .unwrap()
+        .contains("First thoughts"));
     // Admins keep the original, as for a facilitator's edit.
     let (status, original) = admin
-        .get(&format!("/api/conversations/{slug}/comments/{comment}/original"))
+        .get(&format!(
+            "/api/conversations/{slug}/comments/{comment}/original"
+        ))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(original["original"], "First thoughts");
     let (status, _) = bob
-        .get(&format!("/api/conversations/{slug}/comments/{comment}/original"))
+        .get(&format!(
+            "/api/conversations/{slug}/comments/{comment}/original"
+        ))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Someone else may neither edit nor delete it, and learns nothing.
     let (status, _) = bob
-        .patch(&path, json!({"request_id": Uuid::new_v4(), "body": "Mine now"}))
+        .patch(
+            &path,
+            json!({"request_id": Uuid::new_v4(), "body": "Mine now"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = delete(&bob, &path, Uuid::new_v4()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = admin
-        .patch(&path, json!({"request_id": Uuid::new_v4(), "body": "Staff"}))
+        .patch(
+            &path,
+            json!({"request_id": Uuid::new_v4(), "body": "Staff"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "staff are not its author");
 
@@ -264,7 +282,10 @@ async fn edits_stop_at_a_reply(backend: Backend) {
     // Once Bob replies, it can no longer be edited.
     reply(&bob, &slug, &items[0], &comment, "I agree").await;
     let (status, problem) = alice
-        .patch(&path, json!({"request_id": Uuid::new_v4(), "body": "Third thoughts"}))
+        .patch(
+            &path,
+            json!({"request_id": Uuid::new_v4(), "body": "Third thoughts"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert!(
@@ -273,7 +294,10 @@ async fn edits_stop_at_a_reply(backend: Backend) {
     );
     // A retry of the first edit still gets its first answer.
     let (status, again) = alice
-        .patch(&path, json!({"request_id": edit, "body": "Second thoughts"}))
+        .patch(
+            &path,
+            json!({"request_id": edit, "body": "Second thoughts"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again, edited);
@@ -520,7 +544,10 @@ async fn the_export_holds_only_the_callers_data(backend: Backend) {
         .get(&format!("/api/conversations/{slug}/me/contributions"))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(mine_view["comments"][0]["comment"]["hidden_reason"], "names a colleague");
+    assert_eq!(
+        mine_view["comments"][0]["comment"]["hidden_reason"],
+        "names a colleague"
+    );
     assert_eq!(mine_view["ideas"][0]["item"]["status"], "visible");
     let (status, _) = app
         .client()
@@ -576,13 +603,21 @@ async fn leaving_withdraws_everything(backend: Backend, keep: bool) {
     let versions: Vec<i64> = {
         let mut v = Vec::new();
         for item in &items {
-            v.push(item_of(&bob, &slug, item).await.unwrap()["version"].as_i64().unwrap());
+            v.push(
+                item_of(&bob, &slug, item).await.unwrap()["version"]
+                    .as_i64()
+                    .unwrap(),
+            );
         }
         v
     };
 
     let request = Uuid::new_v4();
-    let choice = if keep { "keep_without_handle" } else { "delete" };
+    let choice = if keep {
+        "keep_without_handle"
+    } else {
+        "delete"
+    };
     let path = format!("/api/conversations/{slug}/me/leave");
     let (status, left) = alice
         .post(&path, json!({"request_id": request, "comments": choice}))
@@ -659,7 +694,10 @@ async fn leaving_withdraws_everything(backend: Backend, keep: bool) {
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again, left);
     let (status, _) = old
-        .post(&path, json!({"request_id": Uuid::new_v4(), "comments": choice}))
+        .post(
+            &path,
+            json!({"request_id": Uuid::new_v4(), "comments": choice}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.stop().await;
@@ -688,8 +726,7 @@ async fn leaving_and_keeping_on_postgres() {
 /// Reads until an event of `kind` about `id` arrives.
 async fn event_about(socket: &mut Socket, kind: &str, id: &str) -> Value {
     next_matching(socket, WAIT, |m| {
-        m["type"] == kind
-            && (m["id"] == id || m["comment"]["id"] == id || m["item"]["id"] == id)
+        m["type"] == kind && (m["id"] == id || m["comment"]["id"] == id || m["item"]["id"] == id)
     })
     .await
 }
@@ -727,12 +764,16 @@ async fn every_change_reaches_other_screens(backend: Backend) {
     )
     .await;
     let seen = next_matching(&mut watcher, WAIT, |m| {
-        m["type"] == "comment" && m["comment"]["id"] == edited.as_str() && m["comment"]["deleted"] == true
+        m["type"] == "comment"
+            && m["comment"]["id"] == edited.as_str()
+            && m["comment"]["deleted"] == true
     })
     .await;
     assert_eq!(seen["comment"]["body"], "");
     let on_desk = next_matching(&mut desk, WAIT, |m| {
-        m["type"] == "comment" && m["comment"]["id"] == edited.as_str() && m["comment"]["deleted"] == true
+        m["type"] == "comment"
+            && m["comment"]["id"] == edited.as_str()
+            && m["comment"]["deleted"] == true
     })
     .await;
     assert_eq!(on_desk["comment"]["body"], "");
@@ -750,9 +791,10 @@ async fn every_change_reaches_other_screens(backend: Backend) {
     alice.vote(&slug, &items[1], Some("strong")).await;
     next_matching(&mut watcher, WAIT, |m| {
         m["type"] == "tallies"
-            && m["items"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|t| t["id"] == items[1].as_str() && t["strong"] == 1))
+            && m["items"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|t| t["id"] == items[1].as_str() && t["strong"] == 1)
+            })
     })
     .await;
     let (status, _) = alice
@@ -764,9 +806,10 @@ async fn every_change_reaches_other_screens(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     next_matching(&mut watcher, WAIT, |m| {
         m["type"] == "tallies"
-            && m["items"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|t| t["id"] == items[1].as_str() && t["strong"] == 0))
+            && m["items"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|t| t["id"] == items[1].as_str() && t["strong"] == 0)
+            })
     })
     .await;
     app.stop().await;
@@ -793,7 +836,9 @@ async fn own_pending_ideas_show_to_their_author() {
     let alice = app.participant(&slug).await;
     let bob = app.participant(&slug).await;
     let id = idea(&alice, &slug, "Awaiting approval").await;
-    let mine = item_of(&alice, &slug, &id).await.expect("the author sees it");
+    let mine = item_of(&alice, &slug, &id)
+        .await
+        .expect("the author sees it");
     assert_eq!(mine["status"], "pending");
     assert!(item_of(&bob, &slug, &id).await.is_none());
     assert!(item_of(&app.client(), &slug, &id).await.is_none());

@@ -28,10 +28,7 @@ use crate::store::{write, Command, Committed};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/conversations/{slug}/me/contributions",
-            get(contributions),
-        )
+        .route("/conversations/{slug}/me/contributions", get(contributions))
         .route("/conversations/{slug}/me/export", get(export))
         .route("/conversations/{slug}/me/leave", post(leave))
         .route(
@@ -86,7 +83,10 @@ fn window_ms(state: &AppState) -> i64 {
 /// What the author sees of their own comment: its status and the
 /// facilitators' reason, not how many times it was flagged.
 fn own(comment: Comment) -> Comment {
-    Comment { flags: 0, ..comment }
+    Comment {
+        flags: 0,
+        ..comment
+    }
 }
 
 /// `{"participant": ..., "votes": [...], "comments": [...], "ideas": [...]}`.

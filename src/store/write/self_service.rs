@@ -49,7 +49,11 @@ impl Command for AuthorEditComment {
             self.participant_id,
             &self.body,
         );
-        Some(RequestKey::new(self.request_id, "author_edit_comment", &parts))
+        Some(RequestKey::new(
+            self.request_id,
+            "author_edit_comment",
+            &parts,
+        ))
     }
     fn target(&self) -> Option<Uuid> {
         Some(self.comment_id)
@@ -143,7 +147,11 @@ impl Command for AuthorDeleteIdea {
     }
     fn request(&self) -> Option<RequestKey> {
         let parts = (self.conversation_id, self.item_id, self.participant_id);
-        Some(RequestKey::new(self.request_id, "author_delete_idea", &parts))
+        Some(RequestKey::new(
+            self.request_id,
+            "author_delete_idea",
+            &parts,
+        ))
     }
     fn target(&self) -> Option<Uuid> {
         Some(self.item_id)
@@ -775,10 +783,20 @@ where
 
         let mut events = Vec::new();
         let comments = self
-            .leave_comments(conversation_id, participant_id, command.comments, &mut events)
+            .leave_comments(
+                conversation_id,
+                participant_id,
+                command.comments,
+                &mut events,
+            )
             .await?;
         let ideas = self
-            .leave_ideas(conversation_id, participant_id, command.comments, &mut events)
+            .leave_ideas(
+                conversation_id,
+                participant_id,
+                command.comments,
+                &mut events,
+            )
             .await?;
 
         // The audit trail named them by handle; it names nobody now.
@@ -969,8 +987,13 @@ mod tests {
         assert_eq!(value["replies"][0]["handle"], "Blue Owl");
         assert!(!value.to_string().contains("secret"));
 
-        let mut idea = serde_json::json!({"id": target, "title": "t", "body": "b", "handle": "Amber Heron"});
-        assert!(scrub_value(&mut idea, &target, Scrub::Handle(FORMER_PARTICIPANT)));
+        let mut idea =
+            serde_json::json!({"id": target, "title": "t", "body": "b", "handle": "Amber Heron"});
+        assert!(scrub_value(
+            &mut idea,
+            &target,
+            Scrub::Handle(FORMER_PARTICIPANT)
+        ));
         assert_eq!(idea["handle"], FORMER_PARTICIPANT);
         assert_eq!(idea["title"], "t");
     }
