@@ -7,7 +7,7 @@ import { call, explain, ApiError } from '../api.js';
 import { byId, h, uid } from '../dom.js';
 import { stateOf } from '../time.js';
 import { SignupWait, SIGNUP_FIRST } from '../signup-wait.js';
-import { API, say, page, me, setMsg } from './page.js';
+import { API, say, page, me, setMsg, slug } from './page.js';
 import { queue, whenUnauthorized } from './outbox.js';
 import { views } from './items.js';
 import { renderAllComments } from './comments.js';
@@ -48,7 +48,8 @@ export function showSignup(focus) {
 export function renderMe() {
   const el = byId('me');
   if (me.participant) {
-    el.textContent = 'You are taking part as ' + me.participant.handle + '.';
+    el.textContent = 'You are taking part as ' + me.participant.handle + '. ';
+    el.append(h('a', { text: 'My contributions', attrs: { href: '/c/' + encodeURIComponent(slug) + '/mine', id: 'mine-link' } }));
     el.hidden = false;
     byId('signup').hidden = true;
   } else {
