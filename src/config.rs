@@ -46,6 +46,28 @@ pub struct Settings {
     pub rate: RateSettings,
     pub report: ReportSettings,
     pub participation: ParticipationSettings,
+    pub sessions: SessionSettings,
+}
+
+/// How long sign-ins last on the server (issue 12).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// A participant session lasts this many days after it was last used
+    /// (sliding, renewed at most hourly).
+    pub participant_days: NonZeroU64,
+    /// A staff login lasts this many hours from the login, however busy.
+    pub staff_hours: NonZeroU64,
+}
+
+impl SessionSettings {
+    pub fn participant_lifetime(&self) -> Duration {
+        Duration::from_secs(self.participant_days.get() * 86_400)
+    }
+
+    pub fn staff_lifetime(&self) -> Duration {
+        Duration::from_secs(self.staff_hours.get() * 3600)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +164,8 @@ pub struct RateSettings {
     pub signup_per_ip_burst: NonZeroU32,
     pub login_per_ip_per_s: f64,
     pub login_per_ip_burst: NonZeroU32,
+    pub login_per_account_per_s: f64,
+    pub login_per_account_burst: NonZeroU32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,6 +305,10 @@ impl Settings {
             ("rate.self_service_per_s", self.rate.self_service_per_s),
             ("rate.signup_per_ip_per_s", self.rate.signup_per_ip_per_s),
             ("rate.login_per_ip_per_s", self.rate.login_per_ip_per_s),
+            (
+                "rate.login_per_account_per_s",
+                self.rate.login_per_account_per_s,
+            ),
         ];
         for (setting, value) in rates {
             if !(value > 0.0 && value.is_finite()) {
@@ -291,6 +319,17 @@ impl Settings {
             return Err(invalid(
                 "ws.idle_timeout_s",
                 "must be longer than ws.ping_interval_s",
+            ));
+        }
+        // Lifetimes past ten years are surely a typo, and would overflow
+        // nothing but would keep sessions practically forever.
+        if self.sessions.participant_days.get() > 3650 {
+            return Err(invalid("sessions.participant_days", "must be at most 3650"));
+        }
+        if self.sessions.staff_hours.get() > 24 * 366 {
+            return Err(invalid(
+                "sessions.staff_hours",
+                "must be at most 8784 (a year)",
             ));
         }
         if self.ws.max_message_bytes.get() > 1 << 20 {
@@ -322,6 +361,32 @@ mod tests {
         let file = dir.path().join("chorus.toml");
         std::fs::write(&file, toml).unwrap();
         Settings::load(Some(&file))
+    }
+
+    #[test]
+    fn session_lifetimes_are_checked() {
+        let settings = load("").unwrap();
+        assert_eq!(settings.sessions.participant_days.get(), 30);
+        assert_eq!(settings.sessions.staff_hours.get(), 12);
+        for (toml, setting) in [
+            (
+                "[sessions]\nparticipant_days = 0\n",
+                "sessions.participant_days",
+            ),
+            ("[sessions]\nstaff_hours = 0\n", "sessions.staff_hours"),
+            (
+                "[sessions]\nparticipant_days = 4000\n",
+                "sessions.participant_days",
+            ),
+            ("[sessions]\nstaff_hours = 9000\n", "sessions.staff_hours"),
+            (
+                "[rate]\nlogin_per_account_per_s = 0.0\n",
+                "rate.login_per_account_per_s",
+            ),
+        ] {
+            let error = load(toml).unwrap_err().to_string();
+            assert!(error.contains(setting), "{toml}: {error}");
+        }
     }
 
     #[test]

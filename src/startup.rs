@@ -80,6 +80,10 @@ impl Application {
             retention,
             shutdown.clone(),
         ));
+        background.spawn(crate::upkeep::prune_sessions(
+            store.clone(),
+            shutdown.clone(),
+        ));
         let state = AppState::new(Shared {
             settings,
             store,
@@ -91,8 +95,7 @@ impl Application {
             metrics: crate::telemetry::metrics(),
             listen_port: listener.local_addr()?.port(),
             conversations: Ttl::new(Duration::from_secs(1), 10_000),
-            sessions: Ttl::new(Duration::from_secs(5), 200_000),
-            participants: Ttl::new(Duration::from_secs(60), 200_000),
+            participants: Ttl::new(Duration::from_secs(10), 200_000),
             opinions: Default::default(),
             heavy_work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),

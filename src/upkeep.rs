@@ -1,6 +1,6 @@
 //! What the running system does on its own clock: announce deadlines as
-//! they pass, and forget request ids older than the retention window.
-//! Both run on every node; both are exact if several nodes do them.
+//! they pass, forget request ids older than the retention window, and
+//! delete expired sessions. All run on every node; both are exact if several nodes do them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Millis;
 use crate::hub::Hub;
-use crate::store::write::{AnnounceDeadline, PruneRequests};
+use crate::store::write::{AnnounceDeadline, PruneRequests, PruneSessions};
 use crate::store::Store;
 
 /// How far back a starting node looks for deadlines it may have missed
@@ -69,6 +69,31 @@ pub async fn prune_requests(
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot prune request ids"),
+        }
+    }
+}
+
+/// Every hour (and at start), deletes sessions that have expired, so the
+/// table holds only live sign-ins. Expired ones are refused anyway; this
+/// is what keeps them from piling up.
+pub async fn prune_sessions(store: Arc<dyn Store>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match store
+            .write(PruneSessions {
+                before: Millis::now(),
+            })
+            .await
+        {
+            Ok(committed) if committed.answer > 0 => {
+                tracing::info!(removed = committed.answer, "pruned expired sessions")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot prune sessions"),
         }
     }
 }

@@ -1,8 +1,15 @@
 //! Sessions and callers. A session is a random 256-bit token in an
 //! HttpOnly cookie; only its SHA-256 hash is stored, so a copy of the
 //! database does not let anyone act as anyone. Passwords are argon2id.
+//!
+//! A session signs in exactly one party (issue 12): a staff account
+//! (cookie `chorus_staff`), or one participant of one conversation (cookie
+//! `chorus_p_<conversation id, 32 hex>`). A browser taking part in two
+//! conversations holds two cookies and two unrelated rows, and a staff
+//! login never touches a participant's. Sessions expire on the server.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -18,10 +25,26 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::domain::{Conversation, Participant, Role, User};
-use crate::store::{write, Session};
+use crate::domain::{Conversation, Millis, Participant, Role, User};
+use crate::store::write::{self, SessionOwner};
+use crate::store::{ParticipantSession, StaffSession};
 
-pub const COOKIE: &str = "chorus_session";
+/// The staff login's cookie.
+pub const STAFF_COOKIE: &str = "chorus_staff";
+/// Each participant cookie's name is this followed by the conversation id.
+pub const PARTICIPANT_COOKIE_PREFIX: &str = "chorus_p_";
+/// The one cookie of before issue 12. Still read, for participants only:
+/// migration 0005 kept each old token for the participant it made first.
+pub const LEGACY_COOKIE: &str = "chorus_session";
+/// A participant session's expiry slides forward at most this often. A
+/// write per request would put every vote's session through the single
+/// writer twice; an hour's granularity on a 30-day expiry costs nothing.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(3600);
+
+/// The name of the cookie that signs a participant in to `conversation_id`.
+pub fn participant_cookie_name(conversation_id: Uuid) -> String {
+    format!("{PARTICIPANT_COOKIE_PREFIX}{}", conversation_id.simple())
+}
 
 /// A fresh session token (hex) and the hash to store.
 pub fn new_token() -> (String, Vec<u8>) {
@@ -54,33 +77,121 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The `Set-Cookie` value for a session token: `HttpOnly`, `SameSite=Lax`,
-/// `Path=/`, a year long, and `Secure` when configured.
-pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
-    let cookie = Cookie::build((COOKIE, token.to_owned()))
+/// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Path=/` (the
+/// WebSocket at `/ws` needs it too), and `Secure` when configured.
+fn cookie(name: String, value: String, max_age: time::Duration, secure: bool) -> HeaderValue {
+    let cookie = Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .max_age(time::Duration::days(365))
+        .max_age(max_age)
         .secure(secure)
         .build();
-    HeaderValue::from_str(&cookie.encoded().to_string()).expect("token is hex")
+    HeaderValue::from_str(&cookie.encoded().to_string()).expect("names and tokens are ASCII")
 }
 
-/// The session token from the request's cookies, if it looks like one.
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    CookieJar::from_headers(headers)
-        .get(COOKIE)
+fn lifetime(duration: Duration) -> time::Duration {
+    time::Duration::seconds(duration.as_secs() as i64)
+}
+
+fn later(now: Millis, duration: Duration) -> Millis {
+    Millis(now.0 + duration.as_millis() as i64)
+}
+
+/// Signs someone in as `participant_id` of `conversation`: a new session
+/// row (with a new token) and the `Set-Cookie` for that conversation's
+/// cookie. Every way in (sign-up, and later email, invites, return
+/// phrases) ends here. The cookie is kept by the browser for a year; the
+/// server decides how long the session lasts (`sessions.participant_days`,
+/// sliding).
+pub async fn start_participant_session(
+    state: &AppState,
+    conversation: &Conversation,
+    participant_id: Uuid,
+) -> Result<HeaderValue, ApiError> {
+    let (token, token_hash) = new_token();
+    let expires_at = later(
+        Millis::now(),
+        state.settings.sessions.participant_lifetime(),
+    );
+    state
+        .store
+        .write(write::CreateSession {
+            id: Uuid::new_v4(),
+            token_hash,
+            owner: SessionOwner::Participant(participant_id),
+            expires_at,
+        })
+        .await?;
+    Ok(cookie(
+        participant_cookie_name(conversation.id),
+        token,
+        time::Duration::days(365),
+        state.settings.secure_cookies,
+    ))
+}
+
+/// Logs `user_id` in: always a new session row and token (no fixation),
+/// fixed in length (`sessions.staff_hours`). Returns the `Set-Cookie`.
+pub async fn start_staff_session(state: &AppState, user_id: Uuid) -> Result<HeaderValue, ApiError> {
+    let (token, token_hash) = new_token();
+    let length = state.settings.sessions.staff_lifetime();
+    state
+        .store
+        .write(write::CreateSession {
+            id: Uuid::new_v4(),
+            token_hash,
+            owner: SessionOwner::Staff(user_id),
+            expires_at: later(Millis::now(), length),
+        })
+        .await?;
+    Ok(cookie(
+        STAFF_COOKIE.to_string(),
+        token,
+        lifetime(length),
+        state.settings.secure_cookies,
+    ))
+}
+
+/// The `Set-Cookie` that makes a browser forget its staff cookie.
+pub fn clear_staff_cookie(secure: bool) -> HeaderValue {
+    cookie(
+        STAFF_COOKIE.to_string(),
+        String::new(),
+        time::Duration::ZERO,
+        secure,
+    )
+}
+
+/// The `Set-Cookie` that makes a browser forget its sign-in to
+/// `conversation` (after leaving it).
+pub fn clear_participant_cookie(conversation: &Conversation, secure: bool) -> HeaderValue {
+    cookie(
+        participant_cookie_name(conversation.id),
+        String::new(),
+        time::Duration::ZERO,
+        secure,
+    )
+}
+
+/// A token from the cookie `name`, if it looks like one.
+fn cookie_token(jar: &CookieJar, name: &str) -> Option<String> {
+    jar.get(name)
         .map(|cookie| cookie.value().to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Whoever is calling: maybe a session, maybe with a user.
+/// Whoever is calling: maybe a staff login, maybe participant cookies.
+/// The staff session is read at extraction; a participant session only
+/// when a handler asks for one in a given conversation.
+#[derive(Clone)]
 pub struct Caller {
-    pub session: Option<Session>,
+    /// A live (unexpired) staff session.
+    pub staff: Option<StaffSession>,
     pub ip: IpAddr,
-    /// The token's hash, so login and logout can drop the cached session.
-    pub token_hash: Option<Vec<u8>>,
+    /// The staff cookie's token hash, so logout can end that session.
+    pub staff_token_hash: Option<Vec<u8>>,
+    jar: CookieJar,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -88,26 +199,23 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let ip = client_ip(parts, state.settings.trust_forwarded_for);
-        // The cookie is parsed and hashed once; the hash is both the cache
-        // key and what login/logout use to drop the cached session.
-        let token_hash = cookie_token(&parts.headers).map(|token| hash_token(&token));
-        let session = match &token_hash {
-            Some(hash) => match state.sessions.get(hash) {
-                Some(session) => Some(session),
-                None => {
-                    let session = state.store.session(hash).await?;
-                    if let Some(session) = &session {
-                        state.sessions.insert(hash.clone(), session.clone());
-                    }
-                    session
-                }
-            },
+        let jar = CookieJar::from_headers(&parts.headers);
+        let staff_token_hash = cookie_token(&jar, STAFF_COOKIE).map(|token| hash_token(&token));
+        // Staff sessions are not cached: staff make few requests, and a
+        // logout must hold at once on every node of a cluster.
+        let staff = match &staff_token_hash {
+            Some(hash) => state
+                .store
+                .staff_session(hash)
+                .await?
+                .filter(|session| session.expires_at > Millis::now()),
             None => None,
         };
         Ok(Caller {
-            session,
+            staff,
             ip,
-            token_hash,
+            staff_token_hash,
+            jar,
         })
     }
 }
@@ -133,17 +241,40 @@ fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
 
 impl Caller {
     pub fn user(&self) -> Option<&User> {
-        self.session.as_ref().and_then(|s| s.user.as_ref())
+        self.staff.as_ref().map(|s| &s.user)
+    }
+
+    /// Whether the browser holds any participant cookie: a caller signed
+    /// in somewhere who asks for staff pages is refused (403), not asked
+    /// to log in (401).
+    fn has_participant_cookie(&self) -> bool {
+        self.jar.iter().any(|cookie| {
+            cookie.name().starts_with(PARTICIPANT_COOKIE_PREFIX) || cookie.name() == LEGACY_COOKIE
+        })
+    }
+
+    /// The staff session as it stands now (read again, not as at
+    /// extraction): a long-lived WebSocket asks this at each subscribe, so
+    /// a logout or an expiry takes effect on its next subscription.
+    pub async fn staff_now(&self, state: &AppState) -> Result<Option<StaffSession>, ApiError> {
+        Ok(match &self.staff_token_hash {
+            Some(hash) => state
+                .store
+                .staff_session(hash)
+                .await?
+                .filter(|session| session.expires_at > Millis::now()),
+            None => None,
+        })
     }
 
     /// A facilitator or admin, or 401/403.
     pub fn staff(&self) -> Result<&User, ApiError> {
-        match (&self.session, self.user()) {
-            (_, Some(user)) => Ok(user),
-            (Some(_), None) => Err(ApiError::Forbidden(
+        match self.user() {
+            Some(user) => Ok(user),
+            None if self.has_participant_cookie() => Err(ApiError::Forbidden(
                 "this needs a facilitator or admin login".into(),
             )),
-            (None, None) => Err(ApiError::Unauthenticated("log in first".into())),
+            None => Err(ApiError::Unauthenticated("log in first".into())),
         }
     }
 
@@ -163,43 +294,98 @@ impl Caller {
         state: &AppState,
         conversation: &Conversation,
     ) -> Result<Participant, ApiError> {
-        let session = self.session.as_ref().ok_or_else(|| {
-            ApiError::Unauthenticated("sign up to this conversation first".into())
-        })?;
-        let key = (conversation.id, session.id);
-        if let Some(participant) = state.participants.get(&key) {
-            return Ok(participant);
-        }
-        let participant = state
-            .store
-            .participant(conversation.id, session.id)
+        self.participant_session(state, conversation)
             .await?
-            .ok_or_else(|| {
-                ApiError::Unauthenticated("sign up to this conversation first".into())
-            })?;
-        state.participants.insert(key, participant.clone());
-        Ok(participant)
+            .map(|session| session.participant)
+            .ok_or_else(|| ApiError::Unauthenticated("sign up to this conversation first".into()))
     }
 
-    /// This caller's session, creating one (and a cookie to set) if needed.
-    pub async fn ensure_session(
+    /// The caller's live session in this conversation, from the
+    /// conversation's cookie (or the pre-0005 cookie), if any. Using it
+    /// slides its expiry forward (at most every [`REFRESH_EVERY`]).
+    pub async fn participant_session(
         &self,
         state: &AppState,
-    ) -> Result<(Uuid, Option<String>), ApiError> {
-        if let Some(session) = &self.session {
-            return Ok((session.id, None));
+        conversation: &Conversation,
+    ) -> Result<Option<ParticipantSession>, ApiError> {
+        self.find_participant_session(state, conversation, true)
+            .await
+    }
+
+    /// As [`Caller::participant_session`], read from the store rather than
+    /// the cache: for a WebSocket `subscribe`, once per subscription, where
+    /// exactness costs little.
+    pub async fn participant_session_now(
+        &self,
+        state: &AppState,
+        conversation: &Conversation,
+    ) -> Result<Option<ParticipantSession>, ApiError> {
+        self.find_participant_session(state, conversation, false)
+            .await
+    }
+
+    /// The hashes of the participant tokens this request carries for
+    /// `conversation`, to drop from the cache when its sessions end.
+    pub fn participant_token_hashes(&self, conversation: &Conversation) -> Vec<Vec<u8>> {
+        [
+            cookie_token(&self.jar, &participant_cookie_name(conversation.id)),
+            cookie_token(&self.jar, LEGACY_COOKIE),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|token| hash_token(&token))
+        .collect()
+    }
+
+    async fn find_participant_session(
+        &self,
+        state: &AppState,
+        conversation: &Conversation,
+        cached: bool,
+    ) -> Result<Option<ParticipantSession>, ApiError> {
+        let token = cookie_token(&self.jar, &participant_cookie_name(conversation.id))
+            .or_else(|| cookie_token(&self.jar, LEGACY_COOKIE));
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let hash = hash_token(&token);
+        let session = match state.participants.get(&hash).filter(|_| cached) {
+            Some(session) => session,
+            None => match state.store.participant_session(&hash).await? {
+                Some(session) => {
+                    state.participants.insert(hash.clone(), session.clone());
+                    session
+                }
+                None => return Ok(None),
+            },
+        };
+        let now = Millis::now();
+        // A token only counts in its own conversation, whatever cookie
+        // carried it.
+        if session.participant.conversation_id != conversation.id || session.expires_at <= now {
+            return Ok(None);
         }
-        let (token, token_hash) = new_token();
-        let id = Uuid::new_v4();
-        state
-            .store
-            .write(write::CreateSession {
-                id,
-                token_hash,
-                user_id: None,
-            })
-            .await?;
-        Ok((id, Some(token)))
+        if now.0 - session.refreshed_at.0 >= REFRESH_EVERY.as_millis() as i64 {
+            let expires_at = later(now, state.settings.sessions.participant_lifetime());
+            let refresh = write::RefreshSession {
+                id: session.id,
+                expires_at,
+            };
+            // A failed renewal costs nothing now (the session is live);
+            // the next request tries again.
+            match state.store.write(refresh).await {
+                Ok(_) => state.participants.insert(
+                    hash,
+                    ParticipantSession {
+                        expires_at,
+                        refreshed_at: now,
+                        ..session.clone()
+                    },
+                ),
+                Err(error) => tracing::warn!(%error, "cannot renew a participant session"),
+            }
+        }
+        Ok(Some(session))
     }
 }
 

@@ -56,10 +56,9 @@ pub struct Shared {
     pub listen_port: u16,
     /// Conversations by slug, for a second or so (see `cache`).
     pub conversations: cache::Ttl<String, crate::domain::Conversation>,
-    /// Sessions by token hash.
-    pub sessions: cache::Ttl<Vec<u8>, crate::store::Session>,
-    /// Participants by (conversation, session).
-    pub participants: cache::Ttl<(uuid::Uuid, uuid::Uuid), crate::domain::Participant>,
+    /// Participant sessions by token hash (staff sessions are never
+    /// cached: see `auth`).
+    pub participants: cache::Ttl<Vec<u8>, crate::store::ParticipantSession>,
     /// The latest opinion analysis per conversation (desk, comment sort).
     pub opinions: api::opinion::OpinionCache,
     /// Turns for CPU-heavy work off the async runtime (reports and the

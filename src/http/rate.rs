@@ -1,5 +1,5 @@
 //! Rate limits (governor): per participant for contributions, per IP for
-//! sign-ups, logins and WebSocket connections. Keyed limiters forget idle
+//! sign-ups, logins and WebSocket connections, per account for logins. Keyed limiters forget idle
 //! keys on a timer (`retain_recent`), so memory follows active clients.
 
 use std::hash::Hash;
@@ -33,6 +33,8 @@ pub struct RateLimits {
     pub self_service: Keyed<Uuid>,
     pub signup: Keyed<IpAddr>,
     pub login: Keyed<IpAddr>,
+    /// Staff logins per account name (existing or not).
+    pub login_account: Keyed<String>,
     pub connect: Keyed<IpAddr>,
 }
 
@@ -49,6 +51,10 @@ impl RateLimits {
             )),
             signup: RateLimiter::keyed(quota(rate.signup_per_ip_per_s, rate.signup_per_ip_burst)),
             login: RateLimiter::keyed(quota(rate.login_per_ip_per_s, rate.login_per_ip_burst)),
+            login_account: RateLimiter::keyed(quota(
+                rate.login_per_account_per_s,
+                rate.login_per_account_burst,
+            )),
             connect: RateLimiter::keyed(quota(ws.connects_per_ip_per_s, ws.connects_per_ip_burst)),
         }
     }
@@ -62,6 +68,7 @@ impl RateLimits {
         self.self_service.retain_recent();
         self.signup.retain_recent();
         self.login.retain_recent();
+        self.login_account.retain_recent();
         self.connect.retain_recent();
         for shrink in [
             &self.vote as &dyn Shrink,
@@ -71,6 +78,7 @@ impl RateLimits {
             &self.self_service,
             &self.signup,
             &self.login,
+            &self.login_account,
             &self.connect,
         ] {
             shrink.shrink();

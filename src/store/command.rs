@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::write::{
     AnnounceDeadline, AuthorDeleteComment, AuthorDeleteIdea, AuthorEditComment, AuthorEditIdea,
     CastVote, ChangeConversation, CreateConversation, CreateDisplayToken, CreateSession,
-    CreateUser, EditComment, FlagComment, Leave, ModerateAuthor, ModerateComment, ModerateItem,
-    PostComment, PruneRequests, RecordDisplayDay, SetPassword, SetSessionUser, SignUp, SuggestIdea,
-    UpVote, UpsertPledge,
+    CreateUser, EditComment, EndSession, FlagComment, Leave, ModerateAuthor, ModerateComment,
+    ModerateItem, PostComment, PruneRequests, PruneSessions, RecordDisplayDay, RefreshSession,
+    SetPassword, SignUp, SuggestIdea, UpVote, UpsertPledge,
 };
 use super::{StoreError, TallyChange};
 use crate::domain::Event;
@@ -165,7 +165,9 @@ impl<C: Command> Job for Request<C> {
 /// Every kind of write, as the writer's queue carries it.
 pub enum Pending {
     CreateSession(Request<CreateSession>),
-    SetSessionUser(Request<SetSessionUser>),
+    EndSession(Request<EndSession>),
+    RefreshSession(Request<RefreshSession>),
+    PruneSessions(Request<PruneSessions>),
     CreateUser(Request<CreateUser>),
     SetPassword(Request<SetPassword>),
     SignUp(Request<SignUp>),
@@ -197,7 +199,9 @@ impl Pending {
     pub fn job(&mut self) -> &mut dyn Job {
         match self {
             Pending::CreateSession(r) => r,
-            Pending::SetSessionUser(r) => r,
+            Pending::EndSession(r) => r,
+            Pending::RefreshSession(r) => r,
+            Pending::PruneSessions(r) => r,
             Pending::CreateUser(r) => r,
             Pending::SetPassword(r) => r,
             Pending::SignUp(r) => r,

@@ -36,7 +36,8 @@ use uuid::Uuid;
 pub use command::{Answer, Command, Committed};
 
 use crate::domain::{
-    Choice, Comment, CommentTally, Conversation, Event, Invalid, Item, Participant, Tally, User,
+    Choice, Comment, CommentTally, Conversation, Event, Invalid, Item, Millis, Participant, Tally,
+    User,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -89,11 +90,23 @@ impl StoreError {
     }
 }
 
-/// A logged-in browser: who it is, if anyone with a role.
+/// A staff login (from the `chorus_staff` cookie).
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct StaffSession {
     pub id: Uuid,
-    pub user: Option<User>,
+    pub user: User,
+    pub expires_at: Millis,
+}
+
+/// One participant's sign-in to their conversation (from that
+/// conversation's `chorus_p_...` cookie).
+#[derive(Debug, Clone)]
+pub struct ParticipantSession {
+    pub id: Uuid,
+    pub participant: Participant,
+    pub expires_at: Millis,
+    /// When the expiry last slid forward (or the session began).
+    pub refreshed_at: Millis,
 }
 
 /// A change the live hub must hear about.
@@ -241,12 +254,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Event>, StoreError>;
     async fn last_seq(&self, conversation_id: Uuid) -> Result<i64, StoreError>;
     async fn tallies(&self, conversation_id: Uuid) -> Result<Tallies, StoreError>;
-    async fn session(&self, token_hash: &[u8]) -> Result<Option<Session>, StoreError>;
-    async fn participant(
+    /// The staff session with this token hash, expired or not.
+    async fn staff_session(&self, token_hash: &[u8]) -> Result<Option<StaffSession>, StoreError>;
+    /// The participant session with this token hash, expired or not.
+    async fn participant_session(
         &self,
-        conversation_id: Uuid,
-        session_id: Uuid,
-    ) -> Result<Option<Participant>, StoreError>;
+        token_hash: &[u8],
+    ) -> Result<Option<ParticipantSession>, StoreError>;
     /// A user and their argon2 password hash, for login.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
     /// Every facilitator and admin account.

@@ -8,14 +8,14 @@ use uuid::Uuid;
 use super::backend::Backend;
 use super::command::Pending;
 use super::rows::{
-    column, CommentRow, ConversationRow, EventRow, ItemRow, ParticipantRow, COMMENT_COLUMNS,
-    CONVERSATION_COLUMNS, ITEM_COLUMNS,
+    column, CommentRow, ConversationRow, EventRow, ItemRow, COMMENT_COLUMNS, CONVERSATION_COLUMNS,
+    ITEM_COLUMNS,
 };
 use super::write::vote::Recorded;
 use super::writer::Writer;
 use super::{
-    QueueEntry, QueueFilter, QueuePage, ReportData, ReportParticipant, ReportVote, Session,
-    Snapshot, Store, StoreError, Tallies,
+    ParticipantSession, QueueEntry, QueueFilter, QueuePage, ReportData, ReportParticipant,
+    ReportVote, Snapshot, StaffSession, Store, StoreError, Tallies,
 };
 use crate::domain::{
     Choice, Comment, CommentTally, Conversation, Event, Item, Millis, Participant, Role, Tally,
@@ -289,33 +289,55 @@ where
         })
     }
 
-    async fn session(&self, token_hash: &[u8]) -> Result<Option<Session>, StoreError> {
-        let row: Option<(Uuid, Option<Uuid>, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT s.id, u.id, u.name, u.role FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
-            .bind(token_hash.to_vec()).fetch_optional(&self.reads).await?;
-        let Some((id, user_id, name, role)) = row else {
+    async fn staff_session(&self, token_hash: &[u8]) -> Result<Option<StaffSession>, StoreError> {
+        let row: Option<(Uuid, i64, Uuid, String, String)> = sqlx::query_as(
+            "SELECT s.id, s.expires_at, u.id, u.name, u.role FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.reads)
+        .await?;
+        let Some((id, expires_at, user_id, name, role)) = row else {
             return Ok(None);
         };
-        let role = role.map(|r| column::<Role>("users.role", &r)).transpose()?;
-        Ok(Some(Session {
+        let role = column::<Role>("users.role", &role)?;
+        Ok(Some(StaffSession {
             id,
-            user: match (user_id, name, role) {
-                (Some(id), Some(name), Some(role)) => Some(User { id, name, role }),
-                _ => None,
+            user: User {
+                id: user_id,
+                name,
+                role,
             },
+            expires_at: Millis(expires_at),
         }))
     }
 
-    async fn participant(
+    async fn participant_session(
         &self,
-        conversation_id: Uuid,
-        session_id: Uuid,
-    ) -> Result<Option<Participant>, StoreError> {
-        let row: Option<ParticipantRow> = sqlx::query_as(
-            "SELECT id, conversation_id, handle, suspended FROM participants WHERE conversation_id = $1 AND session_id = $2")
-            .bind(conversation_id).bind(session_id)
-            .fetch_optional(&self.reads).await?;
-        Ok(row.map(Participant::from))
+        token_hash: &[u8],
+    ) -> Result<Option<ParticipantSession>, StoreError> {
+        let row: Option<(Uuid, i64, i64, Uuid, Uuid, String, bool)> = sqlx::query_as(
+            "SELECT s.id, s.expires_at, s.refreshed_at, p.id, p.conversation_id, p.handle, p.suspended \
+             FROM sessions s JOIN participants p ON p.id = s.participant_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.reads)
+        .await?;
+        Ok(row.map(
+            |(id, expires_at, refreshed_at, participant_id, conversation_id, handle, suspended)| {
+                ParticipantSession {
+                    id,
+                    participant: Participant {
+                        id: participant_id,
+                        conversation_id,
+                        handle,
+                        suspended,
+                    },
+                    expires_at: Millis(expires_at),
+                    refreshed_at: Millis(refreshed_at),
+                }
+            },
+        ))
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {

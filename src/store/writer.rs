@@ -316,7 +316,9 @@ where
 {
     match pending {
         Pending::CreateSession(r) => apply_one(tx, r, Tx::create_session).await,
-        Pending::SetSessionUser(r) => apply_one(tx, r, Tx::set_session_user).await,
+        Pending::EndSession(r) => apply_one(tx, r, Tx::end_session).await,
+        Pending::RefreshSession(r) => apply_one(tx, r, Tx::refresh_session).await,
+        Pending::PruneSessions(r) => apply_one(tx, r, Tx::prune_sessions).await,
         Pending::CreateUser(r) => apply_one(tx, r, Tx::create_user).await,
         Pending::SetPassword(r) => apply_one(tx, r, Tx::set_password).await,
         Pending::SignUp(r) => apply_one(tx, r, Tx::sign_up).await,

@@ -569,7 +569,7 @@ async fn an_empty_chunked_sign_up_is_accepted() {
     assert!(
         answer
             .to_ascii_lowercase()
-            .contains("set-cookie: chorus_session="),
+            .contains("set-cookie: chorus_p_"),
         "{answer}"
     );
     app.stop().await;

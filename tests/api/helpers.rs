@@ -60,6 +60,8 @@ pub fn test_settings() -> Settings {
     s.rate.signup_per_ip_burst = NonZero::new(10_000).unwrap();
     s.rate.login_per_ip_per_s = 10_000.0;
     s.rate.login_per_ip_burst = NonZero::new(10_000).unwrap();
+    s.rate.login_per_account_per_s = 10_000.0;
+    s.rate.login_per_account_burst = NonZero::new(10_000).unwrap();
     s.ws.connects_per_ip_per_s = 10_000.0;
     s.ws.connects_per_ip_burst = NonZero::new(10_000).unwrap();
     s.ws.messages_per_s = 1_000.0;

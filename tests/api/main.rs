@@ -20,6 +20,7 @@ mod report;
 mod report_privacy;
 mod retries;
 mod self_service;
+mod sessions;
 mod shutdown;
 mod store_suite;
 mod web;

@@ -434,7 +434,8 @@ async fn roles_are_checked_on_every_privileged_endpoint() {
     let (status, hidden) = facilitator.post(&moderate, hide).await;
     assert_eq!(status, StatusCode::OK, "{hidden}");
     assert_eq!(hidden["comment"]["status"], "hidden");
-    // After logout the facilitator is an ordinary session again.
+    // Logout ends the staff session on the server (issue 12): the browser
+    // has no session left, so it is asked to log in.
     assert_eq!(
         facilitator.post("/api/logout", json!({})).await.0,
         StatusCode::NO_CONTENT
@@ -442,7 +443,7 @@ async fn roles_are_checked_on_every_privileged_endpoint() {
     let restore = json!({"request_id": Uuid::new_v4(), "action": "restore"});
     assert_eq!(
         facilitator.post(&moderate, restore).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::UNAUTHORIZED
     );
     // A wrong password and an unknown name get the same answer.
     let (s1, p1) = anonymous
@@ -711,7 +712,12 @@ async fn the_session_cookie_has_its_attributes_and_is_found_among_others() {
         let mut parts: Vec<&str> = set.split(';').map(str::trim).collect();
         let pair = parts.remove(0);
         let (name, token) = pair.split_once('=').unwrap();
-        assert_eq!(name, "chorus_session", "{set}");
+        // One cookie per conversation: chorus_p_ and the id as 32 hex.
+        let id = name.strip_prefix("chorus_p_").unwrap_or_default();
+        assert!(
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{set}"
+        );
         assert!(
             token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
             "{set}"
@@ -727,9 +733,9 @@ async fn the_session_cookie_has_its_attributes_and_is_found_among_others() {
         // Found among other cookies, in any order.
         let snapshot = format!("/api/conversations/{slug}");
         for cookies in [
-            format!("theme=dark; chorus_session={token}; lang=en"),
-            format!("chorus_session={token};theme=dark"),
-            format!("a=1; b=\"quoted\"; chorus_session={token}"),
+            format!("theme=dark; {name}={token}; lang=en"),
+            format!("{name}={token};theme=dark"),
+            format!("a=1; b=\"quoted\"; {name}={token}"),
         ] {
             let (_, body) = client_with_cookie(&app, &cookies).get(&snapshot).await;
             assert!(
@@ -740,9 +746,9 @@ async fn the_session_cookie_has_its_attributes_and_is_found_among_others() {
         }
         // A value that is not a token is no session (and no error).
         for cookies in [
-            "chorus_session=abc".to_string(),
-            format!("chorus_session={}", "g".repeat(64)),
-            "chorus_session=".to_string(),
+            format!("{name}=abc"),
+            format!("{name}={}", "g".repeat(64)),
+            format!("{name}="),
         ] {
             let (status, body) = client_with_cookie(&app, &cookies).get(&snapshot).await;
             assert_eq!(status, StatusCode::OK, "{cookies}: {body}");

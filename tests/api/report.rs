@@ -755,15 +755,6 @@ async fn bench_report_for_a_large_conversation() {
         tasks.spawn(async move {
             let mut ids = Vec::new();
             for n in (chunk..PARTICIPANTS).step_by(100) {
-                let session = Uuid::new_v4();
-                store
-                    .write(write::CreateSession {
-                        id: session,
-                        token_hash: session.as_bytes().to_vec(),
-                        user_id: None,
-                    })
-                    .await
-                    .unwrap();
                 let mut profile = BTreeMap::new();
                 if n % 10 != 0 {
                     profile.insert(
@@ -778,7 +769,6 @@ async fn bench_report_for_a_large_conversation() {
                 let written = store
                     .write(write::SignUp {
                         conversation_id,
-                        session_id: session,
                         profile,
                     })
                     .await

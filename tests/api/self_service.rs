@@ -160,7 +160,7 @@ async fn counted(url: &str, item: &str, choice: &str) -> i64 {
 async fn participant_row(url: &str, id: &str) -> (String, i64) {
     let id = Uuid::parse_str(id).unwrap();
     let profile = "SELECT profile FROM participants WHERE id = $1";
-    let sessions = "SELECT COUNT(*) FROM sessions s JOIN participants p ON p.session_id = s.id WHERE p.id = $1";
+    let sessions = "SELECT COUNT(*) FROM sessions WHERE participant_id = $1";
     if url.starts_with("sqlite") {
         let pool = sqlx::SqlitePool::connect(url).await.unwrap();
         (

@@ -68,7 +68,6 @@ async fn participant(store: &dyn Store, conversation_id: Uuid) -> Uuid {
     let written = store
         .write(write::SignUp {
             conversation_id,
-            session_id: Uuid::new_v4(),
             profile: BTreeMap::new(),
         })
         .await

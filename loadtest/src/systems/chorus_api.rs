@@ -9,8 +9,11 @@ use time::{Duration as TimeDuration, OffsetDateTime};
 
 use crate::subscriber::Held;
 
-/// The session cookie chorus sets on sign-up and login.
-pub const SESSION_COOKIE: &str = "chorus_session";
+/// The cookie chorus sets on a staff login.
+pub const STAFF_COOKIE: &str = "chorus_staff";
+/// The prefix of the cookie chorus sets on sign-up: one per conversation,
+/// `chorus_p_` and the conversation's id as 32 hex digits.
+pub const PARTICIPANT_COOKIE_PREFIX: &str = "chorus_p_";
 
 /// An HTTP client for one chorus base URL, sending a session cookie when given one.
 pub struct Api<'a> {
@@ -50,13 +53,13 @@ struct TallyAnswer {
     version: u64,
 }
 
-/// The session cookie from a response's `Set-Cookie`, as `name=value`.
-fn session_cookie(resp: &Response) -> Option<String> {
+/// The cookie named `prefix...` from a response's `Set-Cookie`, as `name=value`.
+fn session_cookie(resp: &Response, prefix: &str) -> Option<String> {
     resp.headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
+        .find(|v| v.starts_with(prefix))
         .map(|v| v.split(';').next().unwrap_or(v).to_string())
 }
 
@@ -88,8 +91,8 @@ impl Api<'_> {
             .send()
             .await?;
         let resp = check(resp, "login").await?;
-        session_cookie(&resp)
-            .ok_or_else(|| anyhow!("login answered without a {SESSION_COOKIE} cookie"))
+        session_cookie(&resp, &format!("{STAFF_COOKIE}="))
+            .ok_or_else(|| anyhow!("login answered without a {STAFF_COOKIE} cookie"))
     }
 
     /// `POST /api/conversations`: an open conversation, open since an hour ago, for a day.
@@ -153,8 +156,9 @@ impl Api<'_> {
             .send()
             .await?;
         let resp = check(resp, "sign up").await?;
-        session_cookie(&resp)
-            .ok_or_else(|| anyhow!("sign-up answered without a {SESSION_COOKIE} cookie"))
+        session_cookie(&resp, PARTICIPANT_COOKIE_PREFIX).ok_or_else(|| {
+            anyhow!("sign-up answered without a {PARTICIPANT_COOKIE_PREFIX}... cookie")
+        })
     }
 
     /// `PUT /api/conversations/{slug}/items/{item}/vote`: the tally it produced.

@@ -8,7 +8,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::User;
-use crate::http::auth::{session_cookie, verify_password, Caller};
+use crate::http::auth::{clear_staff_cookie, start_staff_session, verify_password, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::rate::check;
@@ -41,13 +41,25 @@ pub struct Login {
     password: String,
 }
 
+/// Logs a facilitator or admin in with a new session and token of its
+/// own (`chorus_staff`). Participant cookies are neither read nor touched:
+/// a staff login is never linked to a participant in the same browser.
 pub async fn login(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     check(&state.limits.login, &caller.ip, "login")?;
-    let found = state.store.user_by_name(login.name.trim()).await?;
+    let name = login.name.trim();
+    // Limited per account name too, whether or not the account exists, so
+    // the limit does not tell which names do; many addresses guessing one
+    // account's password get no more tries than one.
+    check(
+        &state.limits.login_account,
+        &account_key(name),
+        "login_account",
+    )?;
+    let found = state.store.user_by_name(name).await?;
     // Verify against a fixed hash when the name is unknown, so timing does
     // not tell which names exist.
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3kXWZ4Ck0hGW0CsmNvmVhwm1mU7tyL3n4o0dW3eNsWc";
@@ -62,41 +74,44 @@ pub async fn login(
     let Some((user, _)) = found.filter(|_| verified) else {
         return Err(ApiError::Unauthenticated("wrong name or password".into()));
     };
-    let (session_id, new_token) = caller.ensure_session(&state).await?;
-    state
-        .store
-        .write(write::SetSessionUser {
-            session_id,
-            user_id: Some(user.id),
-        })
-        .await?;
-    if let Some(hash) = &caller.token_hash {
-        state.sessions.remove(hash);
+    // The browser's earlier staff session, if any, ends: one login, one token.
+    if let Some(hash) = &caller.staff_token_hash {
+        state
+            .store
+            .write(write::EndSession {
+                token_hash: hash.clone(),
+            })
+            .await?;
     }
+    let cookie = start_staff_session(&state, user.id).await?;
     let mut response = Json(UserBody { user: Some(&user) }).into_response();
-    if let Some(token) = new_token {
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            session_cookie(&token, state.settings.secure_cookies),
-        );
-    }
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
-    if let Some(session) = &caller.session {
+/// The per-account limiter's key: the name as looked up, bounded so a
+/// huge name cannot make a huge key.
+fn account_key(name: &str) -> String {
+    name.chars().take(64).collect()
+}
+
+/// Ends the staff session on the server (its token is refused from then
+/// on, on every node) and clears the cookie. Participant sessions stay.
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    if let Some(hash) = &caller.staff_token_hash {
         state
             .store
-            .write(write::SetSessionUser {
-                session_id: session.id,
-                user_id: None,
+            .write(write::EndSession {
+                token_hash: hash.clone(),
             })
             .await?;
-        if let Some(hash) = &caller.token_hash {
-            state.sessions.remove(hash);
-        }
     }
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        clear_staff_cookie(state.settings.secure_cookies),
+    );
+    Ok(response)
 }
 
 /// The accounts (admins only).

@@ -88,10 +88,10 @@ pub async fn snapshot(
     let conversation = conversation(&state, &slug).await?;
     let staff = caller.user().is_some();
     let snapshot = state.store.snapshot(conversation.id, staff).await?;
-    let participant = match &caller.session {
-        Some(session) => state.store.participant(conversation.id, session.id).await?,
-        None => None,
-    };
+    let participant = caller
+        .participant_session(&state, &conversation)
+        .await?
+        .map(|session| session.participant);
     let (votes, comment_votes) = match &participant {
         Some(p) => state.store.votes_of(p.id).await?,
         None => (Vec::new(), Vec::new()),

@@ -16,7 +16,7 @@ use crate::domain::{
     Choice, Comment, Conversation, ConversationState, Invalid, Item, ItemStatus, Millis,
     Participant,
 };
-use crate::http::auth::{session_cookie, Caller};
+use crate::http::auth::{start_participant_session, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
 use crate::http::query::ApiQuery;
@@ -49,37 +49,27 @@ pub async fn sign_up(
     if conversation.state(Millis::now()) == ConversationState::Closed {
         return Err(ApiError::NotOpen(ConversationState::Closed));
     }
-    if let Some(session) = &caller.session {
-        if let Some(participant) = state.store.participant(conversation.id, session.id).await? {
-            return Ok((StatusCode::OK, Json(ParticipantBody { participant })).into_response());
-        }
+    // A browser already signed in to this conversation gets its
+    // participant back rather than a second one.
+    if let Some(session) = caller.participant_session(&state, &conversation).await? {
+        let participant = session.participant;
+        return Ok((StatusCode::OK, Json(ParticipantBody { participant })).into_response());
     }
     check(&state.limits.signup, &caller.ip, "signup")?;
     conversation.check_signup(body.access_code.as_deref(), &body.profile)?;
-    let (session_id, new_token) = caller.ensure_session(&state).await?;
     let signed = state
         .commit(write::SignUp {
             conversation_id: conversation.id,
-            session_id,
             profile: body.profile,
         })
         .await?
         .answer;
-    let status = if signed.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let cookie = start_participant_session(&state, &conversation, signed.participant.id).await?;
     let body = ParticipantBody {
         participant: signed.participant,
     };
-    let mut response = (status, Json(body)).into_response();
-    if let Some(token) = new_token {
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            session_cookie(&token, state.settings.secure_cookies),
-        );
-    }
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -18,7 +18,7 @@ use crate::domain::text::{clean, COMMENT_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
 use crate::domain::{
     Comment, CommentStatus, Conversation, Invalid, Item, LeaveComments, Millis, Participant,
 };
-use crate::http::auth::Caller;
+use crate::http::auth::{clear_participant_cookie, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::ApiJson;
 use crate::http::rate::check;
@@ -388,7 +388,7 @@ pub async fn leave(
     caller: Caller,
     Path(slug): Path<String>,
     ApiJson(leaving): ApiJson<Leaving>,
-) -> Result<Json<LeftBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = match caller.participant(&state, &conversation).await {
         Ok(participant) => participant,
@@ -404,7 +404,7 @@ pub async fn leave(
             return match state.store.request(key.id).await? {
                 Some(recorded) => {
                     let left = write::replay::<write::Leave>(&key, &recorded)?.answer;
-                    Ok(Json(body(&left)))
+                    Ok(Json(body(&left)).into_response())
                 }
                 None => Err(refused),
             };
@@ -418,13 +418,15 @@ pub async fn leave(
         comments: leaving.comments,
     };
     let left = commit_with_tallies(&state, command).await?.answer;
-    if let Some(session) = &caller.session {
-        state.participants.remove(&(conversation.id, session.id));
+    for hash in caller.participant_token_hashes(&conversation) {
+        state.participants.remove(&hash);
     }
-    if let Some(hash) = &caller.token_hash {
-        state.sessions.remove(hash);
-    }
-    Ok(Json(body(&left)))
+    let mut response = Json(body(&left)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        clear_participant_cookie(&conversation, state.settings.secure_cookies),
+    );
+    Ok(response)
 }
 
 fn body(left: &write::Left) -> LeftBody {

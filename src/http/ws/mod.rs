@@ -29,7 +29,6 @@ use super::auth::{origin_allowed, Caller};
 use super::error::ApiError;
 use super::rate::check;
 use super::AppState;
-use crate::store::Session;
 use wire::Wire;
 
 pub const CLOSE_IDLE: u16 = 4000;
@@ -52,7 +51,7 @@ pub async fn upgrade(
     let connection = Connection {
         counted: Counted::new(state.connections.clone()),
         state: state.clone(),
-        session: caller.session,
+        caller,
     };
     let tracker = state.connection_tasks.clone();
     ws.read_buffer_size(settings.read_buffer_bytes.get())
@@ -112,8 +111,9 @@ impl Drop for Counted {
 
 struct Connection {
     state: AppState,
-    /// The session from the cookie at upgrade time, if any.
-    session: Option<Session>,
+    /// The caller at upgrade time: the staff session then, and the
+    /// cookies that find a participant per subscribed conversation.
+    caller: Caller,
     /// Counts this connection towards the node's cap.
     counted: Counted,
 }

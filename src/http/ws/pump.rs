@@ -118,7 +118,7 @@ impl Connection {
         live: Option<&Live>,
         comment_id: Option<Uuid>,
     ) -> Result<(), End> {
-        let user = self.session.as_ref().and_then(|s| s.user.as_ref());
+        let user = self.caller.user();
         match (live, user) {
             (Some(live), Some(user)) if live.subscription.audience == Audience::Moderators => {
                 let conversation_id = live.subscription.topic.conversation_id;

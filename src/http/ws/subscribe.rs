@@ -97,17 +97,17 @@ impl Connection {
     ) -> Result<Standing, End> {
         let store = &self.state.store;
         let staff = self
-            .session
-            .as_ref()
-            .is_some_and(|session| session.user.is_some());
-        let participant = match &self.session {
-            Some(session) => store
-                .participant(conversation.id, session.id)
-                .await
-                .map_err(|e| internal_error("subscribe: participant", e))?
-                .is_some(),
-            None => false,
-        };
+            .caller
+            .staff_now(&self.state)
+            .await
+            .map_err(|e| internal_error("subscribe: staff session", e))?
+            .is_some();
+        let participant = self
+            .caller
+            .participant_session_now(&self.state, conversation)
+            .await
+            .map_err(|e| internal_error("subscribe: participant", e))?
+            .is_some();
         let display_token = match display_token {
             Some(token) => store
                 .display_token_valid(conversation.id, &hash_token(token))

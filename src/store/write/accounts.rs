@@ -6,14 +6,25 @@ use super::super::backend::Backend;
 use super::super::command::{Answer, Command, Committed, Pending, Request};
 use super::super::StoreError;
 use super::Tx;
-use crate::domain::Role;
+use crate::domain::{Millis, Role};
 
-/// A browser's session; only the token's hash is stored.
+/// Whom a session signs in: a staff account, or one participant (so one
+/// conversation). Never both: that is what keeps a staff login from
+/// linking to a participant, and two conversations from linking to each
+/// other (the table's CHECK says the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOwner {
+    Staff(Uuid),
+    Participant(Uuid),
+}
+
+/// A new session; only the token's hash is stored.
 #[derive(Debug, Clone)]
 pub struct CreateSession {
     pub id: Uuid,
     pub token_hash: Vec<u8>,
-    pub user_id: Option<Uuid>,
+    pub owner: SessionOwner,
+    pub expires_at: Millis,
 }
 
 impl Command for CreateSession {
@@ -26,20 +37,53 @@ impl Command for CreateSession {
     }
 }
 
-/// Logs a session in as a staff account, or out (`None`).
+/// Ends the session with this token (logout); nothing if there is none.
 #[derive(Debug, Clone)]
-pub struct SetSessionUser {
-    pub session_id: Uuid,
-    pub user_id: Option<Uuid>,
+pub struct EndSession {
+    pub token_hash: Vec<u8>,
 }
 
-impl Command for SetSessionUser {
+impl Command for EndSession {
     type Answer = ();
     fn conversation_id(&self) -> Option<Uuid> {
         None
     }
     fn pending(request: Request<Self>) -> Pending {
-        Pending::SetSessionUser(request)
+        Pending::EndSession(request)
+    }
+}
+
+/// Moves a participant session's expiry forward (sliding expiry).
+#[derive(Debug, Clone)]
+pub struct RefreshSession {
+    pub id: Uuid,
+    pub expires_at: Millis,
+}
+
+impl Command for RefreshSession {
+    type Answer = ();
+    fn conversation_id(&self) -> Option<Uuid> {
+        None
+    }
+    fn pending(request: Request<Self>) -> Pending {
+        Pending::RefreshSession(request)
+    }
+}
+
+/// Deletes sessions that expired before `before`.
+#[derive(Debug, Clone)]
+pub struct PruneSessions {
+    pub before: Millis,
+}
+
+impl Command for PruneSessions {
+    /// How many sessions were removed.
+    type Answer = u64;
+    fn conversation_id(&self) -> Option<Uuid> {
+        None
+    }
+    fn pending(request: Request<Self>) -> Pending {
+        Pending::PruneSessions(request)
     }
 }
 
@@ -97,25 +141,54 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     pub async fn create_session(&mut self, command: &CreateSession) -> Answer<CreateSession> {
+        let (user_id, participant_id) = match command.owner {
+            SessionOwner::Staff(id) => (Some(id), None),
+            SessionOwner::Participant(id) => (None, Some(id)),
+        };
         sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (id, token_hash, user_id, participant_id, created_at, expires_at, refreshed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(command.id)
         .bind(&command.token_hash)
-        .bind(command.user_id)
+        .bind(user_id)
+        .bind(participant_id)
+        .bind(self.now.0)
+        .bind(command.expires_at.0)
         .bind(self.now.0)
         .execute(&mut *self.c)
         .await?;
         Ok(Committed::quiet(()))
     }
 
-    pub async fn set_session_user(&mut self, command: &SetSessionUser) -> Answer<SetSessionUser> {
-        sqlx::query("UPDATE sessions SET user_id = $1 WHERE id = $2")
-            .bind(command.user_id)
-            .bind(command.session_id)
+    pub async fn end_session(&mut self, command: &EndSession) -> Answer<EndSession> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(&command.token_hash)
             .execute(&mut *self.c)
             .await?;
         Ok(Committed::quiet(()))
+    }
+
+    pub async fn refresh_session(&mut self, command: &RefreshSession) -> Answer<RefreshSession> {
+        // Never shortens, and never revives a session that has expired.
+        sqlx::query(
+            "UPDATE sessions SET expires_at = $1, refreshed_at = $2 \
+             WHERE id = $3 AND expires_at > $2 AND expires_at < $1",
+        )
+        .bind(command.expires_at.0)
+        .bind(self.now.0)
+        .bind(command.id)
+        .execute(&mut *self.c)
+        .await?;
+        Ok(Committed::quiet(()))
+    }
+
+    pub async fn prune_sessions(&mut self, command: &PruneSessions) -> Answer<PruneSessions> {
+        let removed = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(command.before.0)
+            .execute(&mut *self.c)
+            .await?;
+        Ok(Committed::quiet(DB::rows_affected(&removed)))
     }
 
     pub async fn create_user(&mut self, command: &CreateUser) -> Answer<CreateUser> {

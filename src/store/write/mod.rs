@@ -13,7 +13,9 @@ pub mod participation;
 pub mod self_service;
 pub mod vote;
 
-pub use accounts::{CreateSession, CreateUser, SetPassword, SetSessionUser};
+pub use accounts::{
+    CreateSession, CreateUser, EndSession, PruneSessions, RefreshSession, SessionOwner, SetPassword,
+};
 pub use moderation::{AuthorModerated, EditComment, ModerateAuthor, ModerateComment, ModerateItem};
 pub use organising::{
     AnnounceDeadline, ChangeConversation, CreateConversation, CreateDisplayToken, PruneRequests,

@@ -8,25 +8,26 @@ use uuid::Uuid;
 
 use super::super::backend::Backend;
 use super::super::command::{Answer, Command, Committed, Pending, Request, RequestKey};
-use super::super::rows::ParticipantRow;
+
 use super::super::{StoreError, TallyChange};
 use super::Tx;
 use crate::domain::{
     handle, Comment, CommentStatus, CommentTally, EventData, Item, ItemStatus, Participant,
 };
 
-/// A browser session joins a conversation (or finds it has already).
+/// Someone joins a conversation as a new participant. Signing them in
+/// (a session) is separate: `http::auth::start_participant_session`.
 #[derive(Debug, Clone)]
 pub struct SignUp {
     pub conversation_id: Uuid,
-    pub session_id: Uuid,
     pub profile: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedUp {
     pub participant: Participant,
-    /// False when this session had signed up already.
+    /// Always true today; kept so a way in that finds an existing
+    /// participant can say it did not make one.
     pub created: bool,
 }
 
@@ -201,20 +202,6 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     pub async fn sign_up(&mut self, command: &SignUp) -> Answer<SignUp> {
-        let existing: Option<ParticipantRow> = sqlx::query_as(
-            "SELECT id, conversation_id, handle, suspended FROM participants \
-             WHERE conversation_id = $1 AND session_id = $2",
-        )
-        .bind(command.conversation_id)
-        .bind(command.session_id)
-        .fetch_optional(&mut *self.c)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(Committed::quiet(SignedUp {
-                participant: row.into(),
-                created: false,
-            }));
-        }
         let mut attempt = 0;
         let handle = loop {
             let candidate = handle::generate(attempt);
@@ -234,12 +221,11 @@ where
         let profile = serde_json::to_string(&command.profile)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO participants (id, conversation_id, session_id, handle, profile, suspended, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO participants (id, conversation_id, handle, profile, suspended, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(command.conversation_id)
-        .bind(command.session_id)
         .bind(&handle)
         .bind(profile)
         .bind(false)

@@ -714,15 +714,15 @@ where
     pub async fn leave(&mut self, command: &Leave) -> Answer<Leave> {
         let conversation_id = command.conversation_id;
         let participant_id = command.participant_id;
-        let row: Option<(String, Uuid)> = sqlx::query_as(
-            "SELECT handle, session_id FROM participants \
+        let handle: String = sqlx::query_scalar(
+            "SELECT handle FROM participants \
              WHERE id = $1 AND conversation_id = $2 AND left_at IS NULL",
         )
         .bind(participant_id)
         .bind(conversation_id)
         .fetch_optional(&mut *self.c)
-        .await?;
-        let (handle, session_id) = row.ok_or(StoreError::NotFound("participant"))?;
+        .await?
+        .ok_or(StoreError::NotFound("participant"))?;
         let mut tallies = Vec::new();
 
         // Votes: each item's counts move by exactly this participant's vote.
@@ -812,25 +812,21 @@ where
         // the writing transaction refuse anything a stale cache lets
         // through after this.
         sqlx::query(
-            "UPDATE participants SET profile = '{}', handle = $1, session_id = $2, \
-             suspended = $3, left_at = $4 WHERE id = $5",
+            "UPDATE participants SET profile = '{}', handle = $1, suspended = $2, left_at = $3 \
+             WHERE id = $4",
         )
         .bind(format!("left {participant_id}"))
-        .bind(Uuid::new_v4())
         .bind(true)
         .bind(self.now.0)
         .bind(participant_id)
         .execute(&mut *self.c)
         .await?;
-        // Their session goes, unless it is also someone's staff login or
-        // a sign-up in another conversation (sessions are per browser).
-        sqlx::query(
-            "DELETE FROM sessions WHERE id = $1 AND user_id IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM participants WHERE session_id = $1)",
-        )
-        .bind(session_id)
-        .execute(&mut *self.c)
-        .await?;
+        // Every session of theirs, on every device (a session is one
+        // participant's, never shared).
+        sqlx::query("DELETE FROM sessions WHERE participant_id = $1")
+            .bind(participant_id)
+            .execute(&mut *self.c)
+            .await?;
 
         Ok(Committed {
             answer: Left {

@@ -108,12 +108,17 @@ async function assertServesThisClient(url) {
   }
 }
 
-/** A REST client with its own session cookie. */
+/** A REST client with its own cookie jar (chorus_staff, chorus_p_<id>...). */
 export class Api {
   /** @param {string} base */
   constructor(base) {
     this.base = base;
-    this.cookie = '';
+    /** @type {Map<string, string>} */
+    this.jar = new Map();
+  }
+  /** The Cookie header this client sends. */
+  get cookie() {
+    return [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
   }
   async req(method, path, body) {
     const headers = { Accept: 'application/json' };
@@ -122,8 +127,9 @@ export class Api {
     const res = await within(15000, fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), `${method} ${path}`);
     const set = res.headers.getSetCookie ? res.headers.getSetCookie() : [];
     for (const c of set) {
-      const m = /^(chorus_session)=([^;]*)/.exec(c);
-      if (m) this.cookie = `${m[1]}=${m[2]}`;
+      const m = /^(chorus_staff|chorus_p_[0-9a-f]{32})=([^;]*)/.exec(c);
+      if (m && m[2]) this.jar.set(m[1], m[2]);
+      else if (m) this.jar.delete(m[1]);
     }
     const text = await res.text();
     let json = null;

@@ -1,0 +1,52 @@
+-- Sessions of issue 12. A session is either a staff login (user_id) or
+-- one participant's sign-in to one conversation (participant_id), never
+-- both, so no row links a staff account to a participant, or two
+-- participants (two conversations) to each other. Sessions expire on the
+-- server (expires_at); refreshed_at records the last sliding renewal.
+-- Participants lose session_id: the session points at the participant.
+
+CREATE TABLE participants_new (
+    id BLOB PRIMARY KEY,
+    conversation_id BLOB NOT NULL REFERENCES conversations(id),
+    handle TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    suspended BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at INTEGER NOT NULL,
+    UNIQUE (conversation_id, handle)
+);
+INSERT INTO participants_new (id, conversation_id, handle, profile, suspended, created_at)
+    SELECT id, conversation_id, handle, profile, suspended, created_at FROM participants;
+
+CREATE TABLE sessions_new (
+    id BLOB PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    user_id BLOB REFERENCES users(id),
+    participant_id BLOB REFERENCES participants_new(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    refreshed_at INTEGER NOT NULL,
+    CHECK ((user_id IS NULL) <> (participant_id IS NULL))
+);
+
+-- Each existing participant gets a session of its own, 30 days long. The
+-- browser's old token keeps working for the participant it made first
+-- (read from the old cookie, see src/http/auth.rs); a browser that had
+-- signed up to several conversations gets unusable random tokens for the
+-- others, because one token may no longer stand for two participants.
+-- Old staff sessions are dropped: staff log in again.
+INSERT INTO sessions_new (id, token_hash, user_id, participant_id, created_at, expires_at, refreshed_at)
+    SELECT randomblob(16),
+           CASE WHEN p.id = (SELECT q.id FROM participants q WHERE q.session_id = p.session_id
+                              ORDER BY q.created_at, q.id LIMIT 1)
+                THEN s.token_hash ELSE randomblob(32) END,
+           NULL, p.id, s.created_at,
+           CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 30 * 86400000,
+           CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    FROM participants p JOIN sessions s ON s.id = p.session_id;
+
+DROP TABLE sessions;
+DROP TABLE participants;
+ALTER TABLE participants_new RENAME TO participants;
+ALTER TABLE sessions_new RENAME TO sessions;
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+CREATE INDEX sessions_by_participant ON sessions (participant_id);
