@@ -1,66 +1,38 @@
-// The order of an item's comments on the participant page: "In order" (as
-// they were made, the default) or "Agreed across groups" (GET
-// …/comments?sort=across_groups: the top-level comments up-voted across the
-// opinion groups first, then the most up-voted). Only the top-level comments
-// already shown move; replies stay folded under theirs, and comments that
-// arrive live go at the end as they always do.
+// The order of an item's comments on the participant page: "Most agreed"
+// (the default), "Newest", or "Agreed across groups" (the top-level
+// comments up-voted across the opinion groups first, then the most
+// up-voted). Each is read from the server a page at a time (GET
+// …/comments?sort=…); replies stay folded under their comment. The choice
+// is kept for the next visit.
 
-import { get } from './api.js';
 import { h, uid } from './dom.js';
 
-/** The time a comment's element was made (its <time datetime>). @param {Element} li */
-const madeAt = (li) => Date.parse(li.querySelector(':scope > .meta > time')?.getAttribute('datetime') || '') || Infinity;
+const KEY = 'chorus:csort';
+const SORTS = [['most_agreed', 'Most agreed'], ['newest', 'Newest'], ['across_groups', 'Agreed across groups']];
 
 export class CommentSort {
-  /**
-   * @param {string} url the item's comments URL
-   * @param {HTMLElement} list the item's list of top-level comments
-   * @param {(text: string, bad: boolean) => void} tell a message for the reader
-   */
-  constructor(url, list, tell) {
-    this.url = url;
-    this.list = list;
-    this.tell = tell;
+  /** @param {() => void} onChange called when the reader picks another order */
+  constructor(onChange) {
     const id = uid('cs');
-    this.select = h('select', { attrs: { id }, on: { change: () => this.arrange(true) } }, [
-      h('option', { text: 'In order', attrs: { value: 'oldest' } }),
-      h('option', { text: 'Agreed across groups', attrs: { value: 'across_groups' } }),
-    ]);
-    this.hint = h('span', { className: 'hint', text: 'Agreed with across the opinion groups first, then the most agreed with.', attrs: { hidden: true } });
+    this.select = h('select', { attrs: { id }, on: { change: () => {
+      try { localStorage.setItem(KEY, this.value); } catch (e) { /* blocked */ }
+      this.renderHint();
+      onChange();
+    } } }, SORTS.map(([value, text]) => h('option', { text, attrs: { value } })));
+    try { this.select.value = localStorage.getItem(KEY) || SORTS[0][0]; } catch (e) { /* blocked */ }
+    if (!this.select.value) this.select.value = SORTS[0][0];
+    this.hint = h('span', { className: 'hint', text: 'Agreed with across the opinion groups first, then the most agreed with.' });
     this.el = h('p', { className: 'csort' }, [h('label', { text: 'Sort comments', attrs: { for: id } }), ' ', this.select, ' ', this.hint]);
-    this.turn = 0;
+    this.renderHint();
   }
 
-  get across() { return this.select.value === 'across_groups'; }
+  /** 'most_agreed', 'newest' or 'across_groups'. */
+  get value() { return this.select.value; }
 
-  /**
-   * Puts the shown comments in the chosen order (again, after a reload).
-   * @param {boolean} [told] the reader chose it: say when it is done
-   */
-  async arrange(told) {
-    const turn = ++this.turn;
-    this.hint.hidden = !this.across;
-    /** @type {Map<string, number>} */ const rank = new Map();
-    if (this.across) {
-      try {
-        let after = 0;
-        for (let guard = 0; guard < 50; guard++) {
-          const r = await get(this.url + '?sort=across_groups&after=' + after + '&limit=500');
-          for (const c of r.comments || []) rank.set(c.id, rank.size);
-          if (r.next == null) break;
-          after = r.next;
-        }
-      } catch (e) {
-        if (turn === this.turn) this.tell('Comments could not be sorted. Please try again.', true);
-        return;
-      }
-      if (turn !== this.turn) return; // chosen again meanwhile
-    }
-    const lis = [...this.list.children];
-    const key = (/** @type {Element} */ li) => (this.across ? rank.get(/** @type {HTMLElement} */ (li).dataset.id || '') ?? Infinity : madeAt(li));
-    const sorted = lis.map((li, i) => ({ li, i, k: key(li) })).sort((a, b) => (a.k - b.k) || (a.i - b.i) || 0);
-    // Move only what must move, so nothing focused loses its focus needlessly.
-    sorted.forEach(({ li }, i) => { if (this.list.children[i] !== li) this.list.insertBefore(li, this.list.children[i] || null); });
-    if (told) this.tell(this.across ? 'Comments agreed with across groups come first.' : 'Comments are in the order they were made.', false);
+  /** In words, for the announcement after a change. */
+  get said() {
+    return ({ most_agreed: 'Comments most agreed with come first.', newest: 'The newest comments come first.', across_groups: 'Comments agreed with across groups come first.' })[this.value] || '';
   }
+
+  renderHint() { this.hint.hidden = this.value !== 'across_groups'; }
 }

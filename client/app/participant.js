@@ -47,8 +47,7 @@ async function resync() {
   forgetComments();
   const seq = await loadSnapshot();
   for (const v of views.values()) {
-    v.comments.loaded = false;
-    if (v.comments.expanded) v.comments.load();
+    if (v.comments.expanded) v.comments.reload(false); else v.comments.loaded = false;
   }
   return seq;
 }
@@ -59,7 +58,8 @@ async function showLinkedComment() {
   if (!item) return;
   item.comments.toggle(true);
   for (let i = 0; i < 100 && !item.comments.loaded; i++) await new Promise((r) => setTimeout(r, 50));
-  const target = location.hash.startsWith('#comment-') ? document.getElementById(location.hash.slice(1)) : null;
+  // The comment may be further down the order than the first page.
+  const target = location.hash.startsWith('#comment-') ? await item.comments.find(location.hash.slice('#comment-'.length)) : null;
   const el = target || item.comments.toggleB;
   el.tabIndex = -1;
   el.scrollIntoView({ block: 'center' });

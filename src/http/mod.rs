@@ -118,7 +118,7 @@ impl AppState {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router {
-    use api::{accounts, conversations, health, moderation, participation};
+    use api::{accounts, comment_pages, conversations, health, moderation, participation};
     let api = Router::new()
         .route("/me", get(accounts::me))
         .route("/login", post(accounts::login))
@@ -150,7 +150,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/conversations/{slug}/items/{item}/comments",
-            get(participation::comments).post(participation::comment),
+            get(comment_pages::comments).post(participation::comment),
         )
         .route(
             "/conversations/{slug}/comments/{comment}/vote",

@@ -180,6 +180,24 @@ pub struct QueuePage {
     pub limit: i64,
 }
 
+/// The orders of an item's top-level comments on the participant page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopOrder {
+    /// Newest first; the cursor is the `seq` of the last comment read.
+    Newest,
+    /// Most up-voted first, then oldest first; the cursor is how many
+    /// comments were already read (the order moves as people agree, so no
+    /// key of a comment stays a fixed place in it).
+    MostAgreed,
+}
+
+/// A top-level comment with how many visible replies it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopComment {
+    pub comment: Comment,
+    pub replies: i64,
+}
+
 /// A comment in a moderation queue, with the reasons of its open flags.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct QueueEntry {
@@ -235,6 +253,27 @@ pub trait Store: Send + Sync + 'static {
         &self,
         conversation_id: Uuid,
         item_id: Uuid,
+        after: i64,
+        limit: i64,
+        include_all: bool,
+    ) -> Result<Vec<Comment>, StoreError>;
+    /// A page of an item's visible top-level comments in `order`, each with
+    /// its number of visible replies; `after` is the cursor `order` says.
+    async fn top_comments(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+        order: TopOrder,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<TopComment>, StoreError>;
+    /// The replies to one comment of an item after sequence number
+    /// `after`, in order.
+    async fn replies(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+        parent_id: Uuid,
         after: i64,
         limit: i64,
         include_all: bool,

@@ -8,14 +8,14 @@ use uuid::Uuid;
 use super::backend::Backend;
 use super::command::Pending;
 use super::rows::{
-    column, CommentRow, ConversationRow, EventRow, ItemRow, COMMENT_COLUMNS, CONVERSATION_COLUMNS,
-    ITEM_COLUMNS,
+    column, CommentRow, ConversationRow, EventRow, ItemRow, TopCommentRow, COMMENT_COLUMNS,
+    CONVERSATION_COLUMNS, ITEM_COLUMNS,
 };
 use super::write::vote::Recorded;
 use super::writer::Writer;
 use super::{
     ParticipantSession, QueueEntry, QueueFilter, QueuePage, ReportData, ReportParticipant,
-    ReportVote, Snapshot, StaffSession, Store, StoreError, Tallies,
+    ReportVote, Snapshot, StaffSession, Store, StoreError, Tallies, TopComment, TopOrder,
 };
 use crate::domain::{
     Choice, Comment, CommentTally, Conversation, Event, Item, Millis, Participant, Role, Tally,
@@ -149,6 +149,64 @@ where
     ) -> Result<Vec<Comment>, StoreError> {
         let rows: Vec<CommentRow> = sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 AND item_id = $2 AND seq > $3 AND (status = 'visible' OR $4) ORDER BY seq LIMIT $5"))
             .bind(conversation_id).bind(item_id).bind(after).bind(include_all).bind(limit)
+            .fetch_all(&self.reads).await?;
+        rows.into_iter().map(Comment::try_from).collect()
+    }
+
+    async fn top_comments(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+        order: TopOrder,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<TopComment>, StoreError> {
+        // Both orders read the partial indexes of migration 0009 (visible
+        // top-level comments by item), so a page costs `limit` rows (plus
+        // `after` skipped index entries for most agreed) and one index
+        // probe each for its replies, however large the conversation.
+        let (condition, order_by, skip) = match order {
+            TopOrder::Newest => ("seq < $3", "seq DESC", 0),
+            TopOrder::MostAgreed => ("$3 = $3", "up DESC, seq", after.max(0)),
+        };
+        let cursor = match order {
+            TopOrder::Newest if after <= 0 => i64::MAX,
+            _ => after,
+        };
+        let sql = format!(
+            "SELECT {COMMENT_COLUMNS}, (SELECT COUNT(*) FROM comments r WHERE r.parent_id = comments.id AND r.status = 'visible') AS replies \
+             FROM comments WHERE conversation_id = $1 AND item_id = $2 AND parent_id IS NULL AND status = 'visible' AND {condition} \
+             ORDER BY {order_by} LIMIT $4 OFFSET $5"
+        );
+        let rows: Vec<TopCommentRow> = sqlx::query_as(&sql)
+            .bind(conversation_id)
+            .bind(item_id)
+            .bind(cursor)
+            .bind(limit)
+            .bind(skip)
+            .fetch_all(&self.reads)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TopComment {
+                    comment: Comment::try_from(r.comment)?,
+                    replies: r.replies,
+                })
+            })
+            .collect()
+    }
+
+    async fn replies(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+        parent_id: Uuid,
+        after: i64,
+        limit: i64,
+        include_all: bool,
+    ) -> Result<Vec<Comment>, StoreError> {
+        let rows: Vec<CommentRow> = sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE parent_id = $1 AND conversation_id = $2 AND item_id = $3 AND seq > $4 AND (status = 'visible' OR $5) ORDER BY seq LIMIT $6"))
+            .bind(parent_id).bind(conversation_id).bind(item_id).bind(after).bind(include_all).bind(limit)
             .fetch_all(&self.reads).await?;
         rows.into_iter().map(Comment::try_from).collect()
     }

@@ -163,6 +163,14 @@ pub struct CommentRow {
     pub deleted: bool,
 }
 
+/// A top-level comment and how many visible replies it has.
+#[derive(sqlx::FromRow)]
+pub struct TopCommentRow {
+    #[sqlx(flatten)]
+    pub comment: CommentRow,
+    pub replies: i64,
+}
+
 impl TryFrom<CommentRow> for Comment {
     type Error = StoreError;
     fn try_from(r: CommentRow) -> Result<Comment, StoreError> {

@@ -5,6 +5,7 @@
 //! the document (or the other way round) fails this test.
 
 use chorus::domain::{Choice, Comment, CommentStatus, CommentTally, Millis, Participant, Tally};
+use chorus::http::api::comment_pages::CommentsPage;
 use chorus::http::api::moderation::QueueBody;
 use chorus::http::api::participation::ParticipantBody;
 use chorus::http::api::self_service::{LeftBody, LeftCounts};
@@ -134,6 +135,32 @@ fn documented_answers_match_the_response_types() {
                 flag_reasons: vec!["names a colleague".into()],
             }],
             next: Some(812),
+        },
+    );
+    // The documented example's id, since `replies` is keyed by comment id.
+    let top = Uuid::parse_str("6f1c6f0e-2f1e-4a4b-9d8a-1b2c3d4e5f60").unwrap();
+    check(
+        "comments page, a top-level order",
+        CommentsPage {
+            comments: vec![Comment {
+                id: top,
+                item_id: Uuid::new_v4(),
+                parent_id: None,
+                handle: "Amber Heron".into(),
+                body: "Protected time would change everything.".into(),
+                status: CommentStatus::Visible,
+                pinned: false,
+                hidden_reason: None,
+                up: 8,
+                up_version: 10,
+                flags: 0,
+                seq: 812,
+                created_at: Millis(0),
+                edited: false,
+                deleted: false,
+            }],
+            next: None,
+            replies: Some([(top, 3)].into_iter().collect()),
         },
     );
     check(

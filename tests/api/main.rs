@@ -6,6 +6,7 @@ mod helpers;
 
 mod bad_input;
 mod cluster;
+mod comment_pages;
 mod concurrency;
 mod config;
 mod crash;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
   startChorus, launchBrowser, newPage, assertClean, itemCard, openComments,
-  eventually, Api, SLUG,
+  showLive, eventually, Api, SLUG,
 } from './lib/harness.js';
 import { ADMIN, SAM, KIM, axe, openDesk, entry, participant, comment } from './lib/staff.js';
 import { readFileSync } from 'node:fs';
@@ -152,7 +152,8 @@ test('pre-moderation by word list: the comment waits in "needs review" and reach
   // Approve with the keyboard.
   await entry(desk.page, text).focus();
   await desk.page.keyboard.press('a');
-  await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 5000 });
+  // Approved, it arrives live: behind "1 new comment: show" on a page that reads the list.
+  await showLive(cardB, text, 5000);
   // It leaves the review queue.
   await entry(desk.page, text).waitFor({ state: 'detached' });
   assert.equal(Number(await desk.page.textContent('#n-review')), reviewBefore);

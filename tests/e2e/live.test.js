@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startChorus, launchBrowser, newPage, assertClean, openConversation, signUp,
-  itemCard, openComments, eventually, Api, SLUG,
+  itemCard, openComments, showLive, eventually, Api, SLUG,
 } from './lib/harness.js';
 
 const FAC = { name: 'fran', role: 'facilitator', password: 'fran-password-1234' };
@@ -61,7 +61,7 @@ test('one participant votes and comments; the other sees both without reloading'
   await cardA.locator('.comments > form.cform textarea').fill(text);
   await cardA.locator('.comments > form.cform button[type="submit"]').click();
   await cardA.locator('.comment .text', { hasText: text }).waitFor();
-  await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+  await showLive(cardB, text);
 
   let snap = await new Api(server.url).snapshot();
   assert.equal(snap.items.find((i) => i.id === item.id).strong, before + 1, 'the store has the vote once');
@@ -100,7 +100,7 @@ test('a facilitator hides a comment through the API; it disappears from the page
   const text = 'This one names a colleague ' + Date.now();
   await cardA.locator('.comments > form.cform textarea').fill(text);
   await cardA.locator('.comments > form.cform button[type="submit"]').click();
-  await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+  await showLive(cardB, text);
 
   // B had started a reply to it.
   const onB = cardB.locator('.comment', { has: b.page.locator('.text', { hasText: text }) });
@@ -157,6 +157,8 @@ test('hostile text shows as text', { timeout: 60000 }, async () => {
     await cardA.locator('.comments > form.cform textarea').fill(t);
     await cardA.locator('.comments > form.cform button[type="submit"]').click();
   }
+  // On B's page they wait behind "3 new comments: show".
+  for (const t of hostile) await showLive(cardB, t);
   for (const p of [a, b]) {
     const card = itemCard(p.page, item.title);
     await eventually(async () => {
@@ -244,7 +246,7 @@ test('a dropped live connection reconnects and resumes from the last seq without
   assert.equal(await card.locator('.comment .text', { hasText: text }).count(), 0, 'not delivered while cut off');
 
   down = false;
-  await card.locator('.comment .text', { hasText: text }).waitFor({ timeout: 20000 });
+  await showLive(card, text, 20000);
   await eventually(async () => Number(await card.locator('.tally').getAttribute('data-wrong')) >= 1, 'the tally catches up', 10000);
   const resumed = subscribes.at(-1);
   assert.ok(subscribes.length >= 2, 'it subscribed again');
@@ -267,7 +269,7 @@ test('replies, agreements and flags: the other participant sees replies and agre
   await cardA.locator('.comments > form.cform textarea').fill(text);
   await cardA.locator('.comments > form.cform button[type="submit"]').click();
   const onB = cardB.locator('.comment', { has: b.page.locator('.text', { hasText: text }) });
-  await onB.waitFor({ timeout: 10000 });
+  await showLive(cardB, text);
 
   await onB.locator(':scope > .cactions button.up').click();
   assert.equal(await onB.locator(':scope > .cactions button.up').getAttribute('aria-pressed'), 'true');
@@ -278,7 +280,13 @@ test('replies, agreements and flags: the other participant sees replies and agre
   const reply = 'A reply to that ' + Date.now();
   await onB.locator(':scope > .extra form.cform textarea').fill(reply);
   await onB.locator(':scope > .extra form.cform button[type="submit"]').click();
+  // The reply is folded under A's comment: its count moves, and unfolding shows it.
+  const count = onA.locator(':scope > button.rcount');
+  await eventually(async () => (await count.isVisible()) && (await count.textContent()) === '1 reply', 'A sees "1 reply"', 10000);
+  assert.equal(await count.getAttribute('aria-expanded'), 'false');
+  await count.click();
   await onA.locator('.replies .comment .text', { hasText: reply }).waitFor({ timeout: 10000 });
+  assert.equal(await count.getAttribute('aria-expanded'), 'true');
 
   await onB.locator(':scope > .cactions button', { hasText: 'Flag' }).click();
   await onB.locator(':scope > .extra .flag-form input').fill('just checking the flag path');
@@ -332,7 +340,7 @@ test('resync: told to reload, the page fetches the snapshot again and resubscrib
   const text = 'Posted before the resync ' + Date.now();
   await itemCard(a.page, item.title).locator('.comments > form.cform textarea').fill(text);
   await itemCard(a.page, item.title).locator('.comments > form.cform button[type="submit"]').click();
-  await card.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+  await showLive(card, text);
   const seqNow = (await fac.snapshot()).seq;
   const n = subscribes.length;
   toPage.send(JSON.stringify({ type: 'resync', seq: seqNow, reason: 'too_far_behind' }));
@@ -363,7 +371,7 @@ test('pre-moderation: the author sees "Awaiting review", others see the comment 
     const pending = await eventually(async () => (await fac.ok('GET', `/api/conversations/${SLUG}/moderation/comments?status=pending`)).comments.find((c) => c.body === text), 'the facilitator sees it pending');
     assert.equal(await cardB.locator('.comment .text', { hasText: text }).count(), 0, 'others do not see it yet');
     await fac.ok('POST', `/api/conversations/${SLUG}/comments/${pending.id}/moderation`, { request_id: crypto.randomUUID(), action: 'approve' });
-    await cardB.locator('.comment .text', { hasText: text }).waitFor({ timeout: 10000 });
+    await showLive(cardB, text);
     await eventually(async () => (await onA.locator('.cstate').first().textContent()) === '', 'the author sees it published', 10000);
     await assertClean(a.page, a.problems);
     await assertClean(b.page, b.problems);

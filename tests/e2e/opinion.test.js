@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startChorus, launchBrowser, newPage, assertClean, openConversation, itemCard, openComments,
-  eventually, Api,
+  showLive, eventually, Api,
 } from './lib/harness.js';
 import { ADMIN, SAM, axe, openDesk } from './lib/staff.js';
 import { seedCamps, PLEDGES, PER_CAMP, SAYS } from './lib/camps.js';
@@ -183,32 +183,38 @@ test('participants can read a pledge’s comments agreed across groups first; li
   const card = itemCard(page, PLEDGES[0]);
   await openComments(card);
   const top = () => card.locator('.clist > li.comment > p.text').allTextContents();
-  await eventually(async () => (await top()).length === 3, 'three top-level comments');
-  assert.deepEqual(await top(), [SAYS.partisan, SAYS.quiet, SAYS.bridge], 'in the order they were made');
   const select = card.locator('.csort select');
-  assert.equal(await select.inputValue(), 'oldest');
+  assert.equal(await select.inputValue(), 'most_agreed', 'most agreed first unless the reader chooses');
   assert.equal(await card.locator('.csort label').textContent(), 'Sort comments');
+  await select.selectOption('newest');
+  await eventually(async () => (await top()).length === 3 && (await top())[0] === SAYS.bridge, 'three top-level comments, newest first');
+  assert.deepEqual(await top(), [SAYS.bridge, SAYS.quiet, SAYS.partisan], 'newest first');
 
   await select.selectOption('across_groups');
-  await eventually(async () => (await top())[0] === SAYS.bridge, 'the bridging comment first');
+  await eventually(async () => (await top())[0] === SAYS.bridge && (await top()).length === 3, 'the bridging comment first');
   assert.deepEqual(await top(), [SAYS.bridge, SAYS.partisan, SAYS.quiet], 'bridging, then scored, then the rest');
-  // The reply stays folded under its comment.
+  // The reply is folded under its comment, with its count.
   const bridge = card.locator('.clist > li.comment', { has: page.locator(':scope > p.text', { hasText: SAYS.bridge }) });
-  assert.equal(await bridge.locator(':scope > .replies > li.comment').count(), 1);
+  const replies = bridge.locator(':scope > button.rcount');
+  assert.equal(await replies.textContent(), '1 reply');
+  assert.equal(await bridge.locator(':scope > .replies').isVisible(), false, 'folded');
+  await replies.click();
+  await eventually(async () => (await bridge.locator(':scope > .replies > li.comment').count()) === 1, 'the reply unfolds');
   assert.match(await bridge.locator(':scope > .replies').textContent(), new RegExp(SAYS.reply));
   assert.equal(await card.locator('.csort .hint').isVisible(), true);
   await shots(page, `li.item[data-id="${seed.pledges[0]}"]`, 'participant-sort');
 
-  // A comment made now arrives live, at the end.
+  // A comment made now is announced, and goes to the top once shown.
   const late = 'A late comment that arrives live.';
   await seed.camps[1][5].ok('POST', `/api/conversations/${SLUG}/items/${seed.pledges[0]}/comments`, { id: randomUUID(), body: late });
-  await eventually(async () => (await top()).length === 4, 'the live comment appears');
-  assert.equal((await top())[3], late);
+  await showLive(card, late);
+  assert.equal((await top())[0], late);
+  assert.equal((await top()).length, 4);
 
-  // Back to the order they were made.
-  await select.selectOption('oldest');
-  await eventually(async () => (await top())[0] === SAYS.partisan, 'in order again');
-  assert.deepEqual(await top(), [SAYS.partisan, SAYS.quiet, SAYS.bridge, late]);
+  // Newest first again, read from the server.
+  await select.selectOption('newest');
+  await eventually(async () => (await top()).length === 4 && (await top())[0] === late, 'newest first again');
+  assert.deepEqual(await top(), [late, SAYS.bridge, SAYS.quiet, SAYS.partisan]);
   assert.equal(await card.locator('.csort .hint').isVisible(), false);
   await assertClean(page, problems);
   await context.close();

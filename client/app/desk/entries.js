@@ -7,7 +7,7 @@ import { ago, when } from '../time.js';
 import { dwellWatcher } from '../desk-seen.js';
 import { desk, items } from './page.js';
 import { picked } from './bulk.js';
-import { markSeen } from './selection.js';
+import { markSeen, placeActions, sel } from './selection.js';
 import { scheduleRender } from './feed.js';
 
 /**
@@ -78,6 +78,7 @@ export function renderEntry(id) {
     others.length ? h('p', { className: 'looking', text: others.join(', ') + (others.length === 1 ? ' is' : ' are') + ' looking at this' }) : null,
     acted ? h('p', { className: 'acted', text: actionText(acted.action) + ' by ' + acted.who + (acted.reason ? ' (' + acted.reason + ')' : '') }) : null,
   ].filter((x) => x != null));
+  if (id === sel.current) placeActions(); // the actions were inside it (narrow screens)
   return el;
 }
 

@@ -12,6 +12,23 @@ import { togglePick } from './bulk.js';
 /** The entry acted on (its id), or null. */
 export const sel = { current: /** @type {string|null} */ (null) };
 
+// On a phone or a tablet the tools column comes after the whole list, so
+// the selected entry's actions (and its hide and edit forms) move into the
+// entry itself, right under what they act on.
+const narrow = matchMedia('(max-width: 63.99rem)');
+const actionsCard = /** @type {HTMLElement} */ (document.querySelector('section.actions'));
+const actionsHome = /** @type {HTMLElement} */ (actionsCard.parentElement);
+
+/** Puts the actions under the current entry (narrow screens) or back in the tools column. */
+export function placeActions() {
+  const el = sel.current ? els.get(sel.current) : null;
+  if (narrow.matches && el && el.isConnected) {
+    if (actionsCard.parentElement !== el) el.append(actionsCard);
+  } else if (actionsCard.parentElement !== actionsHome) {
+    actionsHome.prepend(actionsCard);
+  }
+}
+
 let focusTimer = 0;
 /** @param {string|null} id */
 export function setCurrent(id) {
@@ -34,6 +51,7 @@ export function sendFocus() {
 }
 
 export function renderCurrent() {
+  placeActions();
   const e = sel.current ? entries.get(sel.current) : null;
   const cur = byId('current');
   const btns = /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('#buttons button'));
@@ -94,7 +112,10 @@ export function wireSelection() {
     if (el) setCurrent(/** @type {HTMLElement} */ (el).dataset.id || null);
   });
   feed.addEventListener('click', (ev) => {
+    // The actions inside an entry (narrow screens) keep the focus they take.
+    if (/** @type {HTMLElement} */ (ev.target).closest('section.actions')) return;
     const el = /** @type {HTMLElement} */ (ev.target).closest('.entry');
     if (el) /** @type {HTMLElement} */ (el).focus();
   });
+  narrow.addEventListener('change', placeActions);
 }

@@ -3,7 +3,7 @@
 // CommentView each (Agree, Reply, Flag), and how a comment from the server,
 // the live stream or the outbox finds its place.
 
-import { seg, uuid, explain } from '../api.js';
+import { get, seg, uuid, explain } from '../api.js';
 import { h, byId, uid } from '../dom.js';
 import { TallyBook, fmt } from '../tally.js';
 import { ago } from '../time.js';
@@ -44,14 +44,21 @@ class CommentView {
     this.replyB = h('button', { className: 'link', text: 'Reply', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => { const f = this.openReply(); if (f) f.field.focus(); } } });
     this.flagB = h('button', { className: 'link', text: 'Flag', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => this.openFlag() } });
     this.msg = h('p', { className: 'msg' });
-    this.replies = h('ol', { className: 'replies' });
+    // Replies are folded under "3 replies" and read when unfolded.
+    this.replyCount = 0;
+    this.repliesOpen = false;
+    this.repliesLoaded = false;
+    this.repliesLoading = false;
+    const rid = uid('rp');
+    this.replies = h('ol', { className: 'replies', attrs: { id: rid, hidden: true } });
+    this.repliesB = h('button', { className: 'link rcount', attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': rid, hidden: true }, on: { click: () => this.toggleReplies() } });
     this.extra = h('div', { className: 'extra' });
     this.actions = h('div', { className: 'cactions' }, [this.upB, this.upN, c.parent_id ? null : this.replyB, this.flagB]);
     this.el = h('li', { className: 'comment', attrs: { 'data-id': c.id, id: 'comment-' + c.id } }, [
       h('p', { className: 'meta' }, [this.handle, ' ', this.time, ' ', this.state]),
       this.text,
       this.actions,
-      this.msg, this.extra, this.replies,
+      this.msg, this.extra, c.parent_id ? null : this.repliesB, c.parent_id ? null : this.replies,
     ]);
     /** @type {import('./composer.js').CommentForm|null} */ this.replyForm = null;
     /** @type {{el: HTMLElement, field: HTMLInputElement}|null} */ this.flagForm = null;
@@ -89,6 +96,63 @@ class CommentView {
     this.el.classList.toggle('hidden-own', hidden);
     this.actions.hidden = hidden || !!c.deleted;
     this.renderUp();
+    this.renderReplies();
+  }
+
+  /** @param {number} n how many visible replies the server counts */
+  setReplyCount(n) {
+    this.replyCount = Math.max(0, n);
+    this.renderReplies();
+  }
+
+  renderReplies() {
+    if (this.data.parent_id) return;
+    const n = Math.max(this.replyCount, this.replies.childElementCount);
+    this.repliesB.hidden = n === 0;
+    this.repliesB.textContent = (this.repliesOpen ? 'Hide ' : '') + fmt(n) + (n === 1 ? ' reply' : ' replies');
+    this.repliesB.setAttribute('aria-expanded', String(this.repliesOpen));
+  }
+
+  /** @param {boolean} [force] */
+  toggleReplies(force) {
+    this.repliesOpen = force !== undefined ? force : !this.repliesOpen;
+    this.replies.hidden = !this.repliesOpen;
+    this.renderReplies();
+    if (this.repliesOpen) this.loadReplies();
+  }
+
+  async loadReplies() {
+    if (this.repliesLoaded || this.repliesLoading) return;
+    this.repliesLoading = true;
+    try {
+      let after = 0;
+      for (let guard = 0; guard < 50; guard++) {
+        const r = await get(API + '/items/' + seg(this.data.item_id) + '/comments?parent=' + seg(this.data.id) + '&after=' + after + '&limit=100');
+        for (const c of r.comments || []) {
+          if (removed.has(c.id) || cviews.has(c.id)) continue;
+          const known = comments.get(c.id);
+          if (!known) upsertComment(c, false);
+          this.addReply(known || c, true);
+        }
+        if (r.next == null) break;
+        after = r.next;
+      }
+      this.repliesLoaded = true;
+      for (const a of queue.pending()) if (a.kind === 'comment' && a.body.parent_id === this.data.id) showQueuedComment(a);
+    } catch (e) {
+      this.say('The replies could not be loaded. Please try again.', true);
+    } finally {
+      this.repliesLoading = false;
+      this.renderReplies();
+    }
+  }
+
+  /** A reply under this comment: now, or politely when it arrived live. @param {any} c @param {boolean} now */
+  addReply(c, now) {
+    if (cviews.has(c.id)) return;
+    const v = newCommentView(c);
+    const insert = () => { this.replies.append(v.el); this.renderReplies(); return v.el; };
+    if (now) insert(); else politeInsert(this.replies, insert, 'comment');
   }
 
   renderUp() {
@@ -167,16 +231,32 @@ class CommentView {
   }
 }
 
-/** Shows a comment from the outbox optimistically. @param {any} a */
+/** A view for a comment, known by its id. @param {any} c */
+export function newCommentView(c) {
+  const v = new CommentView(c);
+  cviews.set(c.id, v);
+  return v;
+}
+
+/** Shows a comment from the outbox optimistically: at the top, or a reply under its comment (unfolded). @param {any} a */
 export function showQueuedComment(a) {
   if (comments.has(a.body.id) || cviews.has(a.body.id)) return;
   const c = { id: a.body.id, item_id: a.meta.item, parent_id: a.body.parent_id, handle: me.participant ? me.participant.handle : 'You', body: a.body.body, status: 'visible', up: 0, up_version: 0, created_at: new Date().toISOString(), local: true };
-  placeComment(c, true);
+  const panel = panelOf(c.item_id);
+  if (!panel) return;
+  if (c.parent_id) {
+    const parent = cviews.get(c.parent_id);
+    if (!parent) return;
+    parent.toggleReplies(true);
+    parent.addReply(c, true);
+  } else {
+    panel.prepend(c);
+  }
 }
 
 /**
  * Applies a comment (from the server): upsert, or removal when not visible.
- * @param {any} c @param {boolean} live whether it arrived live (affects counts and the pill)
+ * @param {any} c @param {boolean} live whether it arrived live or as an answer (counts it, and places it as news)
  */
 export function upsertComment(c, live) {
   if (c.status === 'hidden') { removeComment(c.id); return; }
@@ -185,31 +265,41 @@ export function upsertComment(c, live) {
   comments.set(c.id, c);
   ctallies.apply(c.id, { up: c.up || 0, version: c.up_version || 0 });
   const iv = views.get(c.item_id);
-  if (isNew && live && !known.has(c.id) && iv && !iv.comments.loaded && c.status === 'visible') {
-    iv.item.comments = (iv.item.comments || 0) + 1;
-  }
+  const counted = isNew && live && !known.has(c.id) && c.status === 'visible';
+  if (counted && iv) iv.item.comments = (iv.item.comments || 0) + 1;
   known.add(c.id);
   const v = cviews.get(c.id);
   if (v) {
     v.data = Object.assign(c, { local: v.data.local, sent: true });
     v.render();
-  } else if (iv && (iv.comments.loaded || iv.comments.loading)) {
-    placeComment(c, !live);
+  } else if (live) {
+    placeLive(c);
   }
+  if (counted && c.parent_id) cviews.get(c.parent_id)?.setReplyCount((cviews.get(c.parent_id)?.replyCount || 0) + 1);
   if (iv) iv.comments.renderCount();
 }
 
-/** Puts a comment's view in its list. @param {any} c @param {boolean} now insert without the pill */
-export function placeComment(c, now) {
+/**
+ * A comment that arrived live, where the list is shown: one's own at the
+ * top; someone else's behind "N new comments: show"; a reply under its
+ * comment when its replies are unfolded (otherwise only its count moves).
+ * @param {any} c
+ */
+function placeLive(c) {
   const panel = panelOf(c.item_id);
-  if (!panel) return;
-  const v = new CommentView(c);
-  cviews.set(c.id, v);
-  const parent = c.parent_id ? cviews.get(c.parent_id) : null;
-  const list = parent ? parent.replies : panel.list;
-  const insert = () => { list.append(v.el); panel.renderCount(); return v.el; };
-  if (now) insert(); else politeInsert(list, insert, 'comment');
-  if (!now) announceNew();
+  if (!panel || !panel.loaded) return; // read with the first page when opened
+  if (c.parent_id) {
+    const parent = cviews.get(c.parent_id);
+    if (parent && parent.repliesOpen && parent.repliesLoaded) {
+      parent.addReply(c, false);
+      announceNew();
+    }
+    return;
+  }
+  if (isMine(c)) { panel.prepend(c); return; }
+  panel.announce(c);
+  // Its button says so, politely, where the reader can see it; out of sight, the announcer does.
+  if (panel.outOfSight()) announceNew();
 }
 
 let newCount = 0, newTimer = 0;
@@ -246,6 +336,14 @@ export function removeComment(id) {
   removed.add(id);
   const v = cviews.get(id);
   const c = comments.get(id) || (v && v.data);
+  // It no longer counts: in its item's total, and in its parent's replies.
+  if (c && c.status === 'visible' && comments.has(id)) {
+    const iv = views.get(c.item_id);
+    if (iv) iv.item.comments = Math.max(0, (iv.item.comments || 0) - 1);
+    const parent = c.parent_id ? cviews.get(c.parent_id) : null;
+    if (parent) parent.setReplyCount(parent.replyCount - 1);
+  }
+  if (c) panelOf(c.item_id)?.dropPending(id);
   if (v && c && isMine(c)) {
     // Its author keeps seeing it, marked hidden (participants are not told why).
     c.status = 'hidden';
@@ -269,6 +367,15 @@ export function removeComment(id) {
     }
   }
   if (c) panelOf(c.item_id)?.renderCount();
+}
+
+/** Forgets the views of an item's comments (before its list is read again). @param {string} item */
+export function forgetItemComments(item) {
+  for (const [id, v] of cviews) {
+    if (v.data.item_id !== item) continue;
+    v.el.remove();
+    cviews.delete(id);
+  }
 }
 
 /** Forgets every loaded comment (before a resync reloads the open lists). */

@@ -7,6 +7,7 @@ import { Countdown, stateOf } from '../time.js';
 import { say, page } from './page.js';
 import { renderMe, renderSignupFields } from './signup.js';
 import { views } from './items.js';
+import { keepUnsent } from './composer.js';
 
 const countdown = new Countdown(/** @type {HTMLTimeElement} */ (byId('countdown')), (st) => { if (page.C) setOpen(st); });
 
@@ -32,6 +33,7 @@ export function deadline(iso) {
 
 /** @param {string} st */
 export function setOpen(st) {
+  const wasOpen = page.open;
   page.open = st === 'open';
   document.body.dataset.state = st;
   const note = byId('closed-note');
@@ -39,6 +41,10 @@ export function setOpen(st) {
   note.textContent = st === 'upcoming' ? 'This conversation has not opened yet.' : st === 'closed' ? 'This conversation is closed. Thank you to everyone who took part; you can still read it.' : '';
   for (const v of views.values()) v.comments.renderCount();
   renderMe();
+  // Closed forms are not shown: what was being typed is shown instead, with why.
+  if (st === 'closed' && page.C && keepUnsent(new Date(page.C.closes_at).toISOString()) && wasOpen) {
+    say.say('This conversation has closed. What you were writing was not posted; it is kept on the page so you can copy it.');
+  }
 }
 
 /** A `conversation` event: the conversation changed (settings, deadline, an early close). @param {any} conversation */

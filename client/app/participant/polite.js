@@ -1,18 +1,34 @@
 // Inserting politely: something new that would move what the reader is
-// looking at waits behind the "Show N new comments" pill at the top.
+// looking at waits behind the "Show N new comments" pill at the top of the
+// screen. A pledge's new comments wait behind its own "N new comments:
+// show" button (comment-panel.js); the pill offers them too while that
+// button is out of sight.
 
 import { byId } from '../dom.js';
 
-/** @type {(() => Element)[]} */ let deferred = [];
-let deferredComments = 0, deferredIdeas = 0;
+/** Inserts that wait, each with its kind. @type {{kind: 'comment'|'idea', insert: () => Element|null}[]} */
+let deferred = [];
+/** Comment panels with new comments waiting: how many, and how to show them. @type {Map<object, {n: number, show: () => Element|null}>} */
+const owners = new Map();
 const pill = /** @type {HTMLButtonElement} */ (byId('pill'));
 
 /** Whether anything waits behind the pill. */
-export const anyDeferred = () => deferred.length > 0;
+export const anyDeferred = () => deferred.length > 0 || owners.size > 0;
+
+function render() {
+  let comments = 0, ideas = 0;
+  for (const d of deferred) if (d.kind === 'comment') comments++; else ideas++;
+  for (const o of owners.values()) comments += o.n;
+  const parts = [];
+  if (comments) parts.push(comments + ' new comment' + (comments === 1 ? '' : 's'));
+  if (ideas) parts.push(ideas + ' new idea' + (ideas === 1 ? '' : 's'));
+  pill.textContent = parts.length ? 'Show ' + parts.join(' and ') : '';
+  pill.hidden = !parts.length;
+}
 
 /**
  * Inserts a node now if that would not move what the reader is looking at;
- * otherwise keeps it for the "N new comments" pill.
+ * otherwise keeps it for the pill.
  * @param {Element} list the list the node goes into
  * @param {() => Element} insert inserts and returns the node
  * @param {'comment'|'idea'} kind
@@ -25,21 +41,27 @@ export function politeInsert(list, insert, kind, atStart) {
     insert();
     return;
   }
-  deferred.push(insert);
-  if (kind === 'comment') deferredComments++; else deferredIdeas++;
-  const parts = [];
-  if (deferredComments) parts.push(deferredComments + ' new comment' + (deferredComments === 1 ? '' : 's'));
-  if (deferredIdeas) parts.push(deferredIdeas + ' new idea' + (deferredIdeas === 1 ? '' : 's'));
-  pill.textContent = 'Show ' + parts.join(' and ');
-  pill.hidden = false;
+  deferred.push({ kind, insert });
+  render();
+}
+
+/**
+ * A panel's new comments, offered on the pill too while its own button is
+ * above the screen (0 withdraws the offer).
+ * @param {object} owner @param {number} n @param {() => Element|null} show
+ */
+export function offerOnPill(owner, n, show) {
+  if (n > 0) owners.set(owner, { n, show }); else owners.delete(owner);
+  render();
 }
 
 pill.addEventListener('click', () => {
   const run = deferred;
+  const shows = [...owners.values()];
   deferred = [];
-  deferredComments = deferredIdeas = 0;
-  pill.hidden = true;
-  const els = run.map((f) => f());
+  owners.clear();
+  render();
+  const els = [...shows.map((o) => o.show()), ...run.map((d) => d.insert())].filter(Boolean);
   const first = /** @type {HTMLElement|undefined} */ (els[0]);
   if (first) {
     first.tabIndex = -1;

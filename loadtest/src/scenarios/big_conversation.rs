@@ -314,6 +314,16 @@ fn endpoints(chorus: &Chorus) -> Vec<Endpoint> {
             staff: false,
         },
         Endpoint {
+            name: "GET …/items/{id}/comments?sort=most_agreed&limit=20",
+            paths: per_item("?sort=most_agreed&limit=20"),
+            staff: false,
+        },
+        Endpoint {
+            name: "GET …/items/{id}/comments?sort=newest&limit=20",
+            paths: per_item("?sort=newest&limit=20"),
+            staff: false,
+        },
+        Endpoint {
             name: "GET …/items/{id}/comments?sort=across_groups&limit=20",
             paths: per_item("?sort=across_groups&limit=20"),
             staff: false,

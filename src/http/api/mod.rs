@@ -3,6 +3,7 @@
 //! health, and the live opinion analysis.
 
 pub mod accounts;
+pub mod comment_pages;
 pub mod conversations;
 pub mod health;
 pub mod moderation;

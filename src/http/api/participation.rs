@@ -12,14 +12,10 @@ use uuid::Uuid;
 
 use super::{conversation, path_uuid};
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
-use crate::domain::{
-    Choice, Comment, Conversation, ConversationState, Invalid, Item, ItemStatus, Millis,
-    Participant,
-};
+use crate::domain::{Choice, Comment, ConversationState, Item, Millis, Participant};
 use crate::http::auth::{start_participant_session, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
-use crate::http::query::ApiQuery;
 use crate::http::rate::check;
 use crate::http::AppState;
 use crate::store::write::{self, Flagged, UpVoted, Voted};
@@ -146,131 +142,6 @@ pub async fn comment_vote(
     Ok(Json(
         state.commit_open(&conversation, command).await?.answer,
     ))
-}
-
-#[derive(Deserialize)]
-pub struct Page {
-    after: Option<i64>,
-    limit: Option<i64>,
-    sort: Option<String>,
-}
-
-/// The orders an item's comments can be read in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sort {
-    /// Comments and replies in the order they were made (`after` is a seq).
-    Oldest,
-    /// Top-level visible comments, those agreed with across opinion groups
-    /// first (`after` is how many were already read).
-    AcrossGroups,
-}
-
-impl Sort {
-    fn parse(text: Option<&str>) -> Result<Sort, Invalid> {
-        match text.unwrap_or("oldest") {
-            "oldest" => Ok(Sort::Oldest),
-            "across_groups" => Ok(Sort::AcrossGroups),
-            other => Err(Invalid::field(
-                "sort",
-                format!("{other:?} is not one of oldest, across_groups"),
-            )),
-        }
-    }
-}
-
-/// `{"comments": [...], "next": 812}`: a page of an item's comments.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CommentsPage {
-    pub comments: Vec<Comment>,
-    /// The `after` for the next page; `null` at the end.
-    pub next: Option<i64>,
-}
-
-pub async fn comments(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((slug, item)): Path<(String, String)>,
-    ApiQuery(page): ApiQuery<Page>,
-) -> Result<Json<CommentsPage>, ApiError> {
-    let conversation = conversation(&state, &slug).await?;
-    let item_id = path_uuid("item", &item)?;
-    let staff = caller.user().is_some();
-    state
-        .store
-        .item(conversation.id, item_id)
-        .await?
-        .filter(|i| staff || i.status == ItemStatus::Visible)
-        .ok_or_else(|| ApiError::NotFound("item".into()))?;
-    let limit = page.limit.unwrap_or(100).clamp(1, 500);
-    if Sort::parse(page.sort.as_deref())? == Sort::AcrossGroups {
-        return across_groups(
-            &state,
-            &conversation,
-            item_id,
-            page.after.unwrap_or(0),
-            limit,
-        )
-        .await
-        .map(Json);
-    }
-    let comments = state
-        .store
-        .comments(
-            conversation.id,
-            item_id,
-            page.after.unwrap_or(0),
-            limit,
-            staff,
-        )
-        .await?;
-    let next = (comments.len() as i64 == limit)
-        .then(|| comments.last().map(|c| c.seq))
-        .flatten();
-    let comments = if staff {
-        comments
-    } else {
-        comments.iter().map(|c| c.public()).collect()
-    };
-    Ok(Json(CommentsPage { comments, next }))
-}
-
-/// An item's visible top-level comments, best bridging score first (the
-/// latest opinion analysis, at most a minute old); comments without a
-/// score follow, most up-voted first, then oldest first.
-async fn across_groups(
-    state: &AppState,
-    conversation: &Conversation,
-    item_id: Uuid,
-    offset: i64,
-    limit: i64,
-) -> Result<CommentsPage, ApiError> {
-    let latest = state.opinions.get(state, conversation).await?;
-    let mut comments: Vec<Comment> = state
-        .store
-        .comments(conversation.id, item_id, 0, i64::MAX, false)
-        .await?
-        .into_iter()
-        .filter(|c| c.parent_id.is_none())
-        .map(|c| c.public())
-        .collect();
-    let score = |c: &Comment| latest.bridging.get(&c.id).copied();
-    comments.sort_by(|a, b| {
-        match (score(a), score(b)) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then(b.up.cmp(&a.up))
-        .then(a.seq.cmp(&b.seq))
-    });
-    let start = offset.clamp(0, comments.len() as i64) as usize;
-    let end = (start + limit as usize).min(comments.len());
-    let next = (end < comments.len()).then_some(end as i64);
-    Ok(CommentsPage {
-        comments: comments.drain(start..end).collect(),
-        next,
-    })
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { participantFiles } from './files.js';
+import assert from 'node:assert/strict';
 
 export const HERE = dirname(dirname(fileURLToPath(import.meta.url)));
 export const REPO = join(HERE, '..', '..');
@@ -235,6 +236,22 @@ export async function openComments(card) {
   const toggle = card.locator('> button.toggle');
   if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
   await card.locator('> .comments').waitFor({ state: 'visible' });
+}
+
+/**
+ * Waits until a comment someone else made arrives in an open comments
+ * panel: it waits behind "N new comments: show" (it never moves the list
+ * by itself); shows it and waits for its text.
+ */
+export async function showLive(card, text, ms = 10000) {
+  const shown = card.locator('.comment .text', { hasText: text });
+  const button = card.locator('> .comments > .cnew > button');
+  await eventually(async () => (await shown.count()) > 0 || (await button.isVisible()), `"${text}" is announced`, ms);
+  if (!(await shown.count())) {
+    assert.match(await button.textContent(), /^\d+ new comments?: show$/);
+    await button.click();
+  }
+  await shown.waitFor({ timeout: ms });
 }
 
 /** Polls `fn` until it returns a truthy value. */
