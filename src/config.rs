@@ -47,6 +47,7 @@ pub struct Settings {
     pub report: ReportSettings,
     pub identity: IdentitySettings,
     pub mail: MailSettings,
+    pub participation: ParticipationSettings,
     pub sessions: SessionSettings,
 }
 
@@ -212,6 +213,9 @@ pub struct RateSettings {
     pub idea_burst: NonZeroU32,
     pub flag_per_s: f64,
     pub flag_burst: NonZeroU32,
+    /// Editing, deleting, exporting and leaving, per participant.
+    pub self_service_per_s: f64,
+    pub self_service_burst: NonZeroU32,
     pub signup_per_ip_per_s: f64,
     pub signup_per_ip_burst: NonZeroU32,
     pub login_per_ip_per_s: f64,
@@ -222,6 +226,14 @@ pub struct RateSettings {
     pub sign_in_per_conversation_burst: NonZeroU32,
     pub login_per_account_per_s: f64,
     pub login_per_account_burst: NonZeroU32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationSettings {
+    /// How long after writing it an author may edit a comment or idea
+    /// (until someone answers it, whichever comes first).
+    pub edit_window_s: NonZeroU64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -354,6 +366,7 @@ impl Settings {
             ("rate.comment_per_s", self.rate.comment_per_s),
             ("rate.idea_per_s", self.rate.idea_per_s),
             ("rate.flag_per_s", self.rate.flag_per_s),
+            ("rate.self_service_per_s", self.rate.self_service_per_s),
             ("rate.signup_per_ip_per_s", self.rate.signup_per_ip_per_s),
             ("rate.login_per_ip_per_s", self.rate.login_per_ip_per_s),
             ("rate.sign_in_per_ip_per_s", self.rate.sign_in_per_ip_per_s),

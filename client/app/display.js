@@ -158,7 +158,8 @@ function onEvent(m) {
   if ((m.type === 'conversation' || m.type === 'item' || m.type === 'item_removed') && m.seq <= snapSeq) return;
   switch (m.type) {
     case 'comment':
-      if (m.comment.status === 'visible') comments.set(m.comment.id, m.comment);
+      // A comment its author deleted leaves the wall (its replies stay readable on phones).
+      if (m.comment.status === 'visible' && !m.comment.deleted) comments.set(m.comment.id, m.comment);
       else comments.delete(m.comment.id);
       renderComments();
       break;
@@ -167,7 +168,7 @@ function onEvent(m) {
       renderComments();
       break;
     case 'item':
-      if (m.item.status === 'visible') {
+      if (m.item.status === 'visible' && !m.item.deleted) {
         const prev = items.get(m.item.id);
         items.set(m.item.id, m.item);
         tallies.apply(m.item.id, m.item);

@@ -41,6 +41,13 @@ pub struct Comment {
     /// The sequence number of the event that created it; the paging cursor.
     pub seq: i64,
     pub created_at: Millis,
+    /// Its author changed the text after posting it.
+    #[serde(default)]
+    pub edited: bool,
+    /// Its author deleted it: the text and handle are gone, and it stays
+    /// only as the place its replies hang off.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 impl Comment {

@@ -180,6 +180,8 @@ mod tests {
             flags: 3,
             seq: 1,
             created_at: Millis(0),
+            edited: false,
+            deleted: false,
         }
     }
 

@@ -114,4 +114,11 @@ pub struct Item {
     /// Visible comments and replies.
     pub comments: i64,
     pub created_at: Millis,
+    /// Its author (an idea's) changed the text after suggesting it.
+    #[serde(default)]
+    pub edited: bool,
+    /// Its author deleted it: title, body and handle are gone, and it
+    /// stays only as the place its comments hang off.
+    #[serde(default)]
+    pub deleted: bool,
 }

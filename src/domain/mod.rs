@@ -6,6 +6,7 @@
 
 pub mod audience;
 pub mod comment;
+pub mod contribution;
 pub mod conversation;
 pub mod event;
 pub mod handle;
@@ -19,6 +20,7 @@ pub mod ways_in;
 
 pub use audience::{watch_as, Standing, WatchRole};
 pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, ModerationAction};
+pub use contribution::{EditRefused, LeaveComments, FORMER_PARTICIPANT};
 pub use conversation::{
     Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,
     ProfileQuestion, ResultsVisibility,

@@ -163,6 +163,17 @@ pub fn clear_staff_cookie(secure: bool) -> HeaderValue {
     )
 }
 
+/// The `Set-Cookie` that makes a browser forget its sign-in to
+/// `conversation` (after leaving it).
+pub fn clear_participant_cookie(conversation: &Conversation, secure: bool) -> HeaderValue {
+    cookie(
+        participant_cookie_name(conversation.id),
+        String::new(),
+        time::Duration::ZERO,
+        secure,
+    )
+}
+
 /// A token from the cookie `name`, if it looks like one.
 fn cookie_token(jar: &CookieJar, name: &str) -> Option<String> {
     jar.get(name)
@@ -311,6 +322,19 @@ impl Caller {
     ) -> Result<Option<ParticipantSession>, ApiError> {
         self.find_participant_session(state, conversation, false)
             .await
+    }
+
+    /// The hashes of the participant tokens this request carries for
+    /// `conversation`, to drop from the cache when its sessions end.
+    pub fn participant_token_hashes(&self, conversation: &Conversation) -> Vec<Vec<u8>> {
+        [
+            cookie_token(&self.jar, &participant_cookie_name(conversation.id)),
+            cookie_token(&self.jar, LEGACY_COOKIE),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|token| hash_token(&token))
+        .collect()
     }
 
     async fn find_participant_session(

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|headers: HeaderMap| async move { asset("index.html", &headers) }))
         .route("/c/{slug}", conversation_page("participant.html"))
+        .route("/c/{slug}/mine", conversation_page("mine.html"))
         .route("/desk/{slug}", conversation_page("desk.html"))
         .route("/display/{slug}", conversation_page("display.html"))
         .route("/report/{slug}", conversation_page("report.html"))

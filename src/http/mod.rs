@@ -233,6 +233,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{slug}/qr.svg", get(moderation::qr))
         .merge(api::report::routes())
         .merge(api::opinion::routes())
+        .merge(api::self_service::routes())
         .fallback(|| async { ApiError::NotFound("endpoint".into()) })
         .layer(DefaultBodyLimit::max(
             state.settings.limits.body_bytes.get(),

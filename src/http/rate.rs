@@ -30,6 +30,7 @@ pub struct RateLimits {
     pub comment: Keyed<Uuid>,
     pub idea: Keyed<Uuid>,
     pub flag: Keyed<Uuid>,
+    pub self_service: Keyed<Uuid>,
     pub signup: Keyed<IpAddr>,
     pub login: Keyed<IpAddr>,
     /// Staff logins per account name (existing or not).
@@ -48,6 +49,10 @@ impl RateLimits {
             comment: RateLimiter::keyed(quota(rate.comment_per_s, rate.comment_burst)),
             idea: RateLimiter::keyed(quota(rate.idea_per_s, rate.idea_burst)),
             flag: RateLimiter::keyed(quota(rate.flag_per_s, rate.flag_burst)),
+            self_service: RateLimiter::keyed(quota(
+                rate.self_service_per_s,
+                rate.self_service_burst,
+            )),
             signup: RateLimiter::keyed(quota(rate.signup_per_ip_per_s, rate.signup_per_ip_burst)),
             login: RateLimiter::keyed(quota(rate.login_per_ip_per_s, rate.login_per_ip_burst)),
             login_account: RateLimiter::keyed(quota(
@@ -72,6 +77,7 @@ impl RateLimits {
         self.comment.retain_recent();
         self.idea.retain_recent();
         self.flag.retain_recent();
+        self.self_service.retain_recent();
         self.signup.retain_recent();
         self.login.retain_recent();
         self.login_account.retain_recent();
@@ -83,6 +89,7 @@ impl RateLimits {
             &self.comment,
             &self.idea,
             &self.flag,
+            &self.self_service,
             &self.signup,
             &self.login,
             &self.login_account,

@@ -53,6 +53,8 @@ fn comment(id: Uuid, status: CommentStatus, tally: CommentTally) -> Comment {
         flags: 0,
         seq: 0,
         created_at: Millis(0),
+        edited: false,
+        deleted: false,
     }
 }
 
@@ -297,6 +299,8 @@ fn item(id: Uuid, status: ItemStatus, tally: Tally) -> Item {
         tally,
         comments: 0,
         created_at: Millis(0),
+        edited: false,
+        deleted: false,
     }
 }
 

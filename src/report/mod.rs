@@ -489,6 +489,8 @@ mod tests {
             flags: 0,
             seq,
             created_at: Millis(at),
+            edited: false,
+            deleted: false,
         };
         (c, Uuid::new_v4())
     }
@@ -522,6 +524,8 @@ mod tests {
             tally: Tally::default(),
             comments: 0,
             created_at: Millis(D0),
+            edited: false,
+            deleted: false,
         };
         let hidden_idea = Item {
             id: Uuid::new_v4(),

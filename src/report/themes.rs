@@ -570,6 +570,8 @@ mod tests {
             flags: 0,
             seq,
             created_at: Millis(0),
+            edited: false,
+            deleted: false,
         }
     }
 
@@ -586,6 +588,8 @@ mod tests {
             tally: Tally::default(),
             comments: 0,
             created_at: Millis(0),
+            edited: false,
+            deleted: false,
         }
     }
 

@@ -13,11 +13,12 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::write::{
-    AnnounceDeadline, CastVote, ChangeConversation, CreateConversation, CreateDisplayToken,
-    CreateSession, CreateUser, DeleteConversation, EditComment, EndSession, FlagComment,
-    ModerateAuthor, ModerateComment, ModerateItem, PostComment, PruneRequests, PruneSessions,
-    RecordDisplayDay, RefreshSession, RemoveItem, ReorderItems, SetPassword, SignUp, SuggestIdea,
-    UpVote, UpsertPledge,
+    AnnounceDeadline, AuthorDeleteComment, AuthorDeleteIdea, AuthorEditComment, AuthorEditIdea,
+    CastVote, ChangeConversation, CreateConversation, CreateDisplayToken, CreateSession,
+    CreateUser, DeleteConversation, EditComment, EndSession, FlagComment, Leave, ModerateAuthor,
+    ModerateComment, ModerateItem, PostComment, PruneRequests, PruneSessions, RecordDisplayDay,
+    RefreshSession, RemoveItem, ReorderItems, SetPassword, SignUp, SuggestIdea, UpVote,
+    UpsertPledge,
 };
 use super::write::{IssueInvites, RequestEmailCode, SetReturnPhrase, VerifyEmailCode};
 use super::{StoreError, TallyChange};
@@ -37,6 +38,13 @@ pub trait Command: Send + Sync + 'static {
     /// changes a client may retry. `None` for changes that are naturally
     /// idempotent or that no client retries.
     fn request(&self) -> Option<RequestKey> {
+        None
+    }
+
+    /// The comment or idea whose state the answer shows, if any: deleting
+    /// it later clears its text from the recorded answer too (see
+    /// `write::self_service`).
+    fn target(&self) -> Option<Uuid> {
         None
     }
 
@@ -188,6 +196,11 @@ pub enum Pending {
     RemoveItem(Request<RemoveItem>),
     ReorderItems(Request<ReorderItems>),
     DeleteConversation(Request<DeleteConversation>),
+    AuthorEditComment(Request<AuthorEditComment>),
+    AuthorEditIdea(Request<AuthorEditIdea>),
+    AuthorDeleteComment(Request<AuthorDeleteComment>),
+    AuthorDeleteIdea(Request<AuthorDeleteIdea>),
+    Leave(Request<Leave>),
 }
 
 impl Pending {
@@ -224,6 +237,11 @@ impl Pending {
             Pending::RemoveItem(r) => r,
             Pending::ReorderItems(r) => r,
             Pending::DeleteConversation(r) => r,
+            Pending::AuthorEditComment(r) => r,
+            Pending::AuthorEditIdea(r) => r,
+            Pending::AuthorDeleteComment(r) => r,
+            Pending::AuthorDeleteIdea(r) => r,
+            Pending::Leave(r) => r,
         }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod backend;
 pub mod command;
+pub mod contributions;
 pub mod postgres;
 pub mod read;
 mod rows;
@@ -327,6 +328,26 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: Uuid,
         comment_id: Uuid,
     ) -> Result<Option<String>, StoreError>;
+    /// Everything one participant contributed, or `None` when they are
+    /// not (or no longer) a participant of the conversation.
+    async fn contributions(
+        &self,
+        conversation_id: Uuid,
+        participant_id: Uuid,
+    ) -> Result<Option<contributions::Contributions>, StoreError>;
+    /// The participant's own ideas still awaiting approval (their author
+    /// sees them; nobody else but facilitators does).
+    async fn pending_ideas_of(
+        &self,
+        conversation_id: Uuid,
+        participant_id: Uuid,
+    ) -> Result<Vec<Item>, StoreError>;
+    /// An idea's title and body before its author first edited it.
+    async fn original_idea(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+    ) -> Result<Option<(String, String)>, StoreError>;
     /// Everything the report needs.
     async fn report_data(&self, conversation_id: Uuid) -> Result<ReportData, StoreError>;
     /// The pending emailed code for an address (by its keyed hash).

@@ -462,6 +462,46 @@ where
         Ok(original)
     }
 
+    async fn contributions(
+        &self,
+        conversation_id: Uuid,
+        participant_id: Uuid,
+    ) -> Result<Option<super::contributions::Contributions>, StoreError> {
+        super::contributions::read(&self.reads, conversation_id, participant_id).await
+    }
+
+    async fn pending_ideas_of(
+        &self,
+        conversation_id: Uuid,
+        participant_id: Uuid,
+    ) -> Result<Vec<Item>, StoreError> {
+        let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE conversation_id = $1 AND participant_id = $2 \
+             AND status = 'pending' ORDER BY created_at, id"
+        ))
+        .bind(conversation_id)
+        .bind(participant_id)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.into_iter().map(Item::try_from).collect()
+    }
+
+    async fn original_idea(
+        &self,
+        conversation_id: Uuid,
+        item_id: Uuid,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT original_title, original_body FROM items WHERE id = $1 AND conversation_id = $2",
+        )
+        .bind(item_id)
+        .bind(conversation_id)
+        .fetch_optional(&self.reads)
+        .await?;
+        let (title, body) = row.ok_or(StoreError::NotFound("item"))?;
+        Ok(title.zip(body))
+    }
+
     async fn report_data(&self, conversation_id: Uuid) -> Result<ReportData, StoreError> {
         let mut tx = self.reads.begin().await?;
         let conversation: ConversationRow = sqlx::query_as(&format!(
@@ -472,7 +512,7 @@ where
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
         let participants: Vec<(Uuid, String, i64, String)> = sqlx::query_as(
-            "SELECT id, profile, created_at, way_in FROM participants WHERE conversation_id = $1",
+            "SELECT id, profile, created_at, way_in FROM participants WHERE conversation_id = $1 AND left_at IS NULL",
         )
         .bind(conversation_id)
         .fetch_all(&mut *tx)
@@ -486,15 +526,17 @@ where
         let votes: Vec<(Uuid, Uuid, String, i64)> = sqlx::query_as("SELECT participant_id, item_id, choice, updated_at FROM votes WHERE conversation_id = $1")
             .bind(conversation_id).fetch_all(&mut *tx).await?;
         let comments: Vec<CommentRow> = sqlx::query_as(&format!(
-            "SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 ORDER BY seq"
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE conversation_id = $1 AND deleted = $2 ORDER BY seq"
         ))
         .bind(conversation_id)
+        .bind(false)
         .fetch_all(&mut *tx)
         .await?;
         let authors: Vec<(Uuid,)> = sqlx::query_as(
-            "SELECT participant_id FROM comments WHERE conversation_id = $1 ORDER BY seq",
+            "SELECT participant_id FROM comments WHERE conversation_id = $1 AND deleted = $2 ORDER BY seq",
         )
         .bind(conversation_id)
+        .bind(false)
         .fetch_all(&mut *tx)
         .await?;
         let comment_votes: Vec<(Uuid, Uuid)> = sqlx::query_as(

@@ -11,10 +11,10 @@ use crate::domain::{
 };
 
 pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, ways_in, email_domains, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display";
-pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at";
+pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at, edited, deleted";
 /// Pledges and topics in the organisers' order, then ideas by time.
 pub const ITEM_ORDER: &str = "CASE WHEN kind = 'idea' THEN 1 ELSE 0 END, position, created_at, id";
-pub const COMMENT_COLUMNS: &str = "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at";
+pub const COMMENT_COLUMNS: &str = "id, item_id, parent_id, handle, body, status, pinned, hidden_reason, up, up_version, flags, seq, created_at, edited, deleted";
 
 #[derive(sqlx::FromRow)]
 pub struct ConversationRow {
@@ -137,6 +137,8 @@ pub struct ItemRow {
     pub version: i64,
     pub comments: i64,
     pub created_at: i64,
+    pub edited: bool,
+    pub deleted: bool,
 }
 
 impl TryFrom<ItemRow> for Item {
@@ -158,6 +160,8 @@ impl TryFrom<ItemRow> for Item {
             },
             comments: r.comments,
             created_at: Millis(r.created_at),
+            edited: r.edited,
+            deleted: r.deleted,
         })
     }
 }
@@ -177,6 +181,8 @@ pub struct CommentRow {
     pub flags: i64,
     pub seq: i64,
     pub created_at: i64,
+    pub edited: bool,
+    pub deleted: bool,
 }
 
 /// A top-level comment and how many visible replies it has.
@@ -204,6 +210,8 @@ impl TryFrom<CommentRow> for Comment {
             flags: r.flags,
             seq: r.seq,
             created_at: Millis(r.created_at),
+            edited: r.edited,
+            deleted: r.deleted,
         })
     }
 }

@@ -344,6 +344,11 @@ where
         Pending::RemoveItem(r) => apply_one(tx, r, Tx::remove_item).await,
         Pending::ReorderItems(r) => apply_one(tx, r, Tx::reorder_items).await,
         Pending::DeleteConversation(r) => apply_one(tx, r, Tx::delete_conversation).await,
+        Pending::AuthorEditComment(r) => apply_one(tx, r, Tx::author_edit_comment).await,
+        Pending::AuthorEditIdea(r) => apply_one(tx, r, Tx::author_edit_idea).await,
+        Pending::AuthorDeleteComment(r) => apply_one(tx, r, Tx::author_delete_comment).await,
+        Pending::AuthorDeleteIdea(r) => apply_one(tx, r, Tx::author_delete_idea).await,
+        Pending::Leave(r) => apply_one(tx, r, Tx::leave).await,
         Pending::CastVote(_) => unreachable!("votes are applied together by cast_votes"),
     }
 }

@@ -14,6 +14,7 @@ use chorus::http::api::moderation::QueueBody;
 use chorus::http::api::organising::DeletedBody;
 use chorus::http::api::participation::{ParticipantBody, SignedUpBody};
 use chorus::http::api::return_phrase::PhraseBody;
+use chorus::http::api::self_service::{LeftBody, LeftCounts};
 use chorus::store::write::InviteCounts;
 use chorus::store::write::{Flagged, UpVoted, Voted};
 use chorus::store::QueueEntry;
@@ -135,6 +136,8 @@ fn documented_answers_match_the_response_types() {
                     flags: 1,
                     seq: 812,
                     created_at: Millis(0),
+                    edited: false,
+                    deleted: false,
                 },
                 flag_reasons: vec!["names a colleague".into()],
             }],
@@ -160,6 +163,8 @@ fn documented_answers_match_the_response_types() {
                 flags: 0,
                 seq: 812,
                 created_at: Millis(0),
+                edited: false,
+                deleted: false,
             }],
             next: None,
             replies: Some([(top, 3)].into_iter().collect()),
@@ -249,4 +254,79 @@ fn documented_answers_match_the_response_types() {
             used: 12,
         },
     );
+    check(
+        "leave",
+        LeftBody {
+            left: LeftCounts {
+                votes_withdrawn: 12,
+                comment_votes_withdrawn: 3,
+                comments_deleted: 4,
+                comments_kept: 0,
+                ideas_deleted: 1,
+                ideas_kept: 0,
+            },
+        },
+    );
+}
+
+/// The self-service answers built from real data, compared with api.md.
+#[tokio::test]
+async fn documented_self_service_answers_match() {
+    use crate::helpers::*;
+    use chorus::domain::Role;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let questions = json!([{"key": "role", "label": "Role?", "choices": ["staff", "volunteer"]}]);
+    let (slug, items) = app
+        .conversation(&admin, json!({"profile_questions": questions}), 1)
+        .await;
+    let alice = app.client();
+    alice
+        .post(
+            &format!("/api/conversations/{slug}/participants"),
+            json!({"profile": {"role": "staff"}}),
+        )
+        .await;
+    let bob = app.participant(&slug).await;
+    alice.vote(&slug, &items[0], Some("strong")).await;
+    alice.comment(&slug, &items[0], "mine").await;
+    let (theirs, _, _) = bob.comment(&slug, &items[0], "theirs").await;
+    alice
+        .put(
+            &format!("/api/conversations/{slug}/comments/{theirs}/vote"),
+            json!({"request_id": Uuid::new_v4(), "up": true}),
+        )
+        .await;
+    alice
+        .post(
+            &format!("/api/conversations/{slug}/comments/{theirs}/flags"),
+            json!({"id": Uuid::new_v4(), "reason": "names a colleague"}),
+        )
+        .await;
+    alice
+        .post(
+            &format!("/api/conversations/{slug}/ideas"),
+            json!({"id": Uuid::new_v4(), "title": "Quiet rooms"}),
+        )
+        .await;
+    let docs = documented();
+    for path in ["me/contributions", "me/export"] {
+        let (_, mut ours) = alice
+            .get(&format!("/api/conversations/{slug}/{path}"))
+            .await;
+        // The example shows an idea in the contributions, none in the export.
+        if path == "me/export" {
+            ours["ideas"] = json!([]);
+        }
+        let shaped: Vec<_> = docs
+            .iter()
+            .filter(|d| same_shape(d, &ours).is_ok())
+            .collect();
+        assert!(
+            !shaped.is_empty(),
+            "{path}: no example in docs/api.md has the shape of {ours}"
+        );
+    }
+    app.stop().await;
 }

@@ -54,6 +54,8 @@ pub fn test_settings() -> Settings {
     s.rate.idea_burst = NonZero::new(10_000).unwrap();
     s.rate.flag_per_s = 10_000.0;
     s.rate.flag_burst = NonZero::new(10_000).unwrap();
+    s.rate.self_service_per_s = 10_000.0;
+    s.rate.self_service_burst = NonZero::new(10_000).unwrap();
     s.rate.signup_per_ip_per_s = 10_000.0;
     s.rate.signup_per_ip_burst = NonZero::new(10_000).unwrap();
     s.rate.login_per_ip_per_s = 10_000.0;

@@ -22,6 +22,7 @@ mod report;
 mod report_cache;
 mod report_privacy;
 mod retries;
+mod self_service;
 mod sessions;
 mod shutdown;
 mod smtp;

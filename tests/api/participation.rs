@@ -547,12 +547,22 @@ async fn pre_moderation_and_idea_approval() {
         )
         .await;
     assert_eq!(idea["item"]["status"], "pending");
-    let (_, snapshot) = alice.get(&format!("/api/conversations/{slug}")).await;
+    // Others do not see it until it is approved; its author does, as pending.
+    let (_, snapshot) = app
+        .client()
+        .get(&format!("/api/conversations/{slug}"))
+        .await;
     assert!(snapshot["items"]
         .as_array()
         .unwrap()
         .iter()
         .all(|i| i["id"] != idea_id.to_string().as_str()));
+    let (_, snapshot) = alice.get(&format!("/api/conversations/{slug}")).await;
+    assert!(snapshot["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == idea_id.to_string().as_str() && i["status"] == "pending"));
     admin
         .post(
             &format!("/api/conversations/{slug}/items/{idea_id}/moderation"),

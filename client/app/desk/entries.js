@@ -49,6 +49,8 @@ export function renderEntry(id) {
   else if (d.status === 'hidden') badges.push(h('span', { className: 'badge b-hidden', text: 'Hidden' + (d.hidden_reason ? ': ' + d.hidden_reason : '') }));
   else badges.push(h('span', { className: 'badge b-visible', text: 'Public' }));
   if (d.pinned) badges.push(h('span', { className: 'badge b-pinned', text: 'Pinned' }));
+  if (d.edited) badges.push(h('span', { className: 'badge b-pending', text: 'Edited by its author' }));
+  if (d.deleted) badges.splice(0, badges.length, h('span', { className: 'badge b-hidden', text: 'Deleted by its author' }));
   if (d.flags > 0) badges.push(h('span', { className: 'badge b-flag', text: d.flags === 1 ? '1 flag' : d.flags + ' flags' }));
   if (d.handle && suspended.get(d.handle)) badges.push(h('span', { className: 'badge b-hidden', text: 'Author suspended' }));
   const others = [];
@@ -70,7 +72,7 @@ export function renderEntry(id) {
       h('time', { text: ago(d.created_at), attrs: { datetime: d.created_at, title: when(d.created_at) } }),
     ]),
     e.kind === 'idea' ? h('p', { className: 'title', text: d.title }) : null,
-    h('p', { className: 'text', text: d.body || '' }),
+    h('p', { className: 'text', text: d.deleted ? '(its text is gone)' : d.body || '' }),
     h('p', { className: 'badges' }, badges),
     ...flagReasons(d),
     others.length ? h('p', { className: 'looking', text: others.join(', ') + (others.length === 1 ? ' is' : ' are') + ' looking at this' }) : null,
@@ -93,7 +95,8 @@ function flagReasons(d) {
 /** @param {string} a */
 export function actionText(a) {
   return ({ hide: 'Hidden', restore: 'Restored', approve: 'Approved', pin: 'Pinned', unpin: 'Unpinned', edit: 'Edited',
-    hide_all: 'Hidden (with everything by its author)', suspend: 'Author suspended', unsuspend: 'Author reinstated' })[a] || a;
+    hide_all: 'Hidden (with everything by its author)', suspend: 'Author suspended', unsuspend: 'Author reinstated',
+    author_edit: 'Edited by its author', author_delete: 'Deleted by its author', author_left: 'Its author left' })[a] || a;
 }
 
 /** @param {string} id */

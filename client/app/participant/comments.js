@@ -82,11 +82,19 @@ class CommentView {
     if (c.pinned) st = 'Pinned by a facilitator';
     const hidden = c.status === 'hidden'; // only ever your own: see removeComment
     if (hidden) st = 'Hidden by a facilitator' + (c.hidden_reason ? ': ' + c.hidden_reason : '') + '. Only you can see it.';
+    if (c.edited) st = st ? st + ' · edited' : 'Edited';
+    // Deleted by its author: only the place its replies hang off stays.
+    if (c.deleted) {
+      this.handle.textContent = '';
+      this.text.textContent = 'Deleted by its author';
+      st = '';
+    }
+    this.el.classList.toggle('deleted', !!c.deleted);
     this.state.textContent = st;
     this.el.classList.toggle('sending', !!st && c.local && !c.sent && !hidden);
     this.el.classList.toggle('pinned', !!c.pinned && !hidden);
     this.el.classList.toggle('hidden-own', hidden);
-    this.actions.hidden = hidden;
+    this.actions.hidden = hidden || !!c.deleted;
     this.renderUp();
     this.renderReplies();
   }

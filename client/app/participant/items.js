@@ -49,12 +49,16 @@ export class ItemView {
   /** @param {any} it */
   update(it) {
     this.item = it;
-    this.title.textContent = it.title;
+    this.title.textContent = it.deleted ? 'Deleted by its author' : it.title;
     this.by.textContent = it.kind === 'idea' && it.handle ? 'Suggested by ' + it.handle : '';
+    if (it.edited && !it.deleted) this.by.textContent += (this.by.textContent ? ' · ' : '') + 'edited';
+    // Only its author sees an idea awaiting approval (the snapshot adds it).
+    if (it.status === 'pending') this.by.textContent += (this.by.textContent ? ' · ' : '') + 'Waiting for a facilitator to approve it. Only you can see it.';
     this.by.hidden = !this.by.textContent;
     this.body.textContent = it.body || '';
     this.body.hidden = !it.body;
     this.el.dataset.kind = it.kind;
+    this.el.classList.toggle('deleted', !!it.deleted);
     this.renderVote();
     this.comments.renderCount();
   }

@@ -50,7 +50,8 @@ export function showSignup(focus) {
 export function renderMe() {
   const el = byId('me');
   if (me.participant) {
-    el.textContent = 'You are taking part as ' + me.participant.handle + '.';
+    el.textContent = 'You are taking part as ' + me.participant.handle + '. ';
+    el.append(h('a', { text: 'My contributions', attrs: { href: '/c/' + encodeURIComponent(slug) + '/mine', id: 'mine-link' } }));
     el.hidden = false;
     byId('signup').hidden = true;
   } else {

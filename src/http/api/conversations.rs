@@ -140,9 +140,15 @@ pub async fn snapshot(
         Some(p) => state.store.votes_of(p.id).await?,
         None => (Vec::new(), Vec::new()),
     };
+    let mut items = snapshot.items;
+    // Their own ideas awaiting approval are theirs to see ("waiting for a
+    // facilitator"), not "No ideas yet"; staff see every item already.
+    if let (Some(p), false) = (&participant, staff) {
+        items.extend(state.store.pending_ideas_of(conversation.id, p.id).await?);
+    }
     let body = SnapshotBody {
         conversation: conversation.view(Millis::now()),
-        items: snapshot.items,
+        items,
         me: Me {
             participant,
             user: caller.user(),

@@ -17,6 +17,7 @@ pub mod report;
 pub mod report_cache;
 pub mod results;
 pub mod return_phrase;
+pub mod self_service;
 
 use super::error::ApiError;
 use super::AppState;

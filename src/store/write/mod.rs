@@ -12,6 +12,7 @@ pub mod deletion;
 pub mod moderation;
 pub mod organising;
 pub mod participation;
+pub mod self_service;
 pub mod vote;
 pub mod ways_in;
 
@@ -27,6 +28,9 @@ pub use organising::{
 };
 pub use participation::{
     FlagComment, Flagged, PostComment, SignUp, SignedUp, SuggestIdea, UpVote, UpVoted,
+};
+pub use self_service::{
+    AuthorDeleteComment, AuthorDeleteIdea, AuthorEditComment, AuthorEditIdea, Leave, Left,
 };
 pub use vote::{CastVote, Voted};
 pub use ways_in::{
@@ -108,12 +112,14 @@ where
         let answer = serde_json::to_vec(&committed.answer)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO requests (id, fingerprint, answer, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO requests (id, fingerprint, answer, created_at, target_id) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(key.id)
         .bind(key.fingerprint.to_vec())
         .bind(answer)
         .bind(self.now.0)
+        .bind(command.target())
         .execute(&mut *self.c)
         .await?;
         Ok(committed)

@@ -39,6 +39,9 @@ impl Command for ModerateComment {
         );
         Some(RequestKey::new(self.request_id, "moderate_comment", &parts))
     }
+    fn target(&self) -> Option<Uuid> {
+        Some(self.comment_id)
+    }
     fn pending(request: Request<Self>) -> Pending {
         Pending::ModerateComment(request)
     }
@@ -62,6 +65,9 @@ impl Command for ModerateItem {
     fn request(&self) -> Option<RequestKey> {
         let parts = (self.conversation_id, self.item_id, &self.actor, self.action);
         Some(RequestKey::new(self.request_id, "moderate_item", &parts))
+    }
+    fn target(&self) -> Option<Uuid> {
+        Some(self.item_id)
     }
     fn pending(request: Request<Self>) -> Pending {
         Pending::ModerateItem(request)
@@ -92,6 +98,9 @@ impl Command for EditComment {
             &self.body,
         );
         Some(RequestKey::new(self.request_id, "edit_comment", &parts))
+    }
+    fn target(&self) -> Option<Uuid> {
+        Some(self.comment_id)
     }
     fn pending(request: Request<Self>) -> Pending {
         Pending::EditComment(request)
@@ -132,6 +141,9 @@ impl Command for ModerateAuthor {
             &self.reason,
         );
         Some(RequestKey::new(self.request_id, "moderate_author", &parts))
+    }
+    fn target(&self) -> Option<Uuid> {
+        Some(self.comment_id)
     }
     fn pending(request: Request<Self>) -> Pending {
         Pending::ModerateAuthor(request)
@@ -178,6 +190,11 @@ where
             .comment(conversation_id, comment_id)
             .await?
             .ok_or(StoreError::NotFound("comment"))?;
+        // What its author deleted is no longer theirs to moderate: the
+        // text is gone and the count already left the item.
+        if before.deleted {
+            return Ok(Committed::quiet(before));
+        }
         let after = action.apply_to(&before, reason);
         if after == before {
             return Ok(Committed::quiet(before));
@@ -260,6 +277,11 @@ where
             .comment(command.conversation_id, command.comment_id)
             .await?
             .ok_or(StoreError::NotFound("comment"))?;
+        if before.deleted {
+            return Err(StoreError::Conflict(
+                "its author deleted this comment".into(),
+            ));
+        }
         if before.body == command.body {
             return Ok(Committed::quiet(before));
         }

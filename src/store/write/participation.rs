@@ -128,6 +128,9 @@ impl Command for PostComment {
         );
         Some(RequestKey::new(self.comment_id, "comment", &parts))
     }
+    fn target(&self) -> Option<Uuid> {
+        Some(self.comment_id)
+    }
     fn pending(request: Request<Self>) -> Pending {
         Pending::PostComment(request)
     }
@@ -196,6 +199,9 @@ impl Command for SuggestIdea {
         );
         Some(RequestKey::new(self.item_id, "idea", &parts))
     }
+    fn target(&self) -> Option<Uuid> {
+        Some(self.item_id)
+    }
     fn pending(request: Request<Self>) -> Pending {
         Pending::SuggestIdea(request)
     }
@@ -234,7 +240,7 @@ where
         let comment = self
             .comment(command.conversation_id, command.comment_id)
             .await?
-            .filter(|comment| comment.status == CommentStatus::Visible)
+            .filter(|comment| comment.status == CommentStatus::Visible && !comment.deleted)
             .ok_or(StoreError::NotFound("comment"))?;
         self.contributor(command.conversation_id, command.participant_id)
             .await?;
@@ -388,6 +394,8 @@ where
             flags: 0,
             seq,
             created_at: self.now,
+            edited: false,
+            deleted: false,
         };
         let data = EventData::Comment {
             action: "created".into(),

@@ -1,0 +1,172 @@
+// "My contributions" (/c/{slug}/mine): everything the participant gave
+// this conversation, with edit, delete, download and leave (docs/api.md,
+// "My contributions"). The list is read from the API and read again
+// whenever a live event may have changed it (a facilitator hid one of
+// ours, someone replied), so it is never stale for long.
+
+import { call, conv, explain, get, uuid, ApiError } from './api.js';
+import { byId, h, Announcer } from './dom.js';
+import { Live } from './live.js';
+import { entry } from './mine-view.js';
+
+const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
+const base = conv(slug);
+const say = new Announcer(byId('announcer'));
+/** Ids of our comments and ideas, to tell which live events concern us. */
+let ours = new Set();
+let reloadTimer = 0;
+
+/** @param {string} text @param {boolean} [bad] */
+function loadMsg(text, bad) {
+  const m = byId('load-msg');
+  m.textContent = text;
+  m.classList.toggle('bad', !!bad);
+}
+
+/** @param {any} data */
+function render(data) {
+  byId('who').textContent = 'You take part as ' + data.participant.handle + '.';
+  const min = Math.round(data.edit_window_s / 60);
+  for (const w of document.querySelectorAll('.window')) {
+    w.textContent = data.edit_window_s < 120 ? data.edit_window_s + ' seconds' : min + ' minutes';
+  }
+  ours = new Set();
+  const comments = byId('comments');
+  comments.replaceChildren(...data.comments.map((/** @type {any} */ c) => {
+    ours.add(c.comment.id);
+    return entry({
+      kind: 'comment', data: c.comment, answered: c.replies, editableUntil: c.editable_until,
+      where: (c.comment.parent_id ? 'A reply on “' : 'On “') + c.item_title + '”',
+      explain,
+      onEdit: async (f) => {
+        await call('PATCH', base + '/comments/' + c.comment.id, { request_id: uuid(), body: f.body });
+        say.say('Your comment was changed.');
+        await load();
+      },
+      onDelete: async () => {
+        await call('DELETE', base + '/comments/' + c.comment.id, { request_id: uuid() });
+        say.say('Your comment was deleted.');
+        await load();
+      },
+    });
+  }));
+  byId('no-comments').hidden = data.comments.length > 0;
+
+  const ideas = byId('ideas');
+  ideas.replaceChildren(...data.ideas.map((/** @type {any} */ i) => {
+    ours.add(i.item.id);
+    return entry({
+      kind: 'idea', data: i.item, answered: i.responses, editableUntil: i.editable_until,
+      where: 'Suggested ' + new Date(i.item.created_at).toLocaleString(), explain,
+      onEdit: async (f) => {
+        await call('PATCH', base + '/ideas/' + i.item.id, { request_id: uuid(), title: f.title, body: f.body });
+        say.say('Your idea was changed.');
+        await load();
+      },
+      onDelete: async () => {
+        await call('DELETE', base + '/ideas/' + i.item.id, { request_id: uuid() });
+        say.say('Your idea was deleted.');
+        await load();
+      },
+    });
+  }));
+  byId('no-ideas').hidden = data.ideas.length > 0;
+
+  const votes = byId('votes');
+  votes.replaceChildren(...data.votes.map((/** @type {any} */ v) => {
+    ours.add(v.item_id);
+    return h('li', { className: 'vote-row', attrs: { 'data-id': v.item_id } }, [
+      h('span', { className: 'choice-' + v.choice, text: v.choice === 'strong' ? 'Strong' : 'Wrong' }),
+      ' ',
+      h('span', { text: v.title }),
+    ]);
+  }));
+  byId('no-votes').hidden = data.votes.length > 0;
+}
+
+async function load() {
+  try {
+    render(await get(base + '/me/contributions'));
+    document.body.dataset.state = 'ready';
+    loadMsg('');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      document.body.dataset.state = 'not-joined';
+      loadMsg('You are not taking part in this conversation from this browser.', true);
+      return;
+    }
+    loadMsg(explain(e, 'Loading your contributions'), true);
+  }
+}
+
+function reloadSoon() {
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(load, 300);
+}
+
+/** @param {any} msg */
+function onEvent(msg) {
+  const id = msg.id || (msg.comment && (ours.has(msg.comment.parent_id) ? msg.comment.parent_id : msg.comment.id))
+    || (msg.item && msg.item.id);
+  const onOurs = msg.comment && ours.has(msg.comment.item_id);
+  if (ours.has(id) || onOurs) reloadSoon();
+}
+
+function wireLeave() {
+  const form = /** @type {HTMLFormElement} */ (byId('leave-form'));
+  const msg = byId('leave-msg');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const typed = /** @type {HTMLInputElement} */ (byId('leave-confirm')).value.trim().toLowerCase();
+    if (typed !== 'leave') {
+      msg.textContent = 'Type “leave” in the box to confirm. Nothing has changed yet.';
+      msg.classList.add('bad');
+      byId('leave-confirm').focus();
+      return;
+    }
+    const choice = /** @type {HTMLInputElement} */ (form.querySelector('input[name="comments"]:checked')).value;
+    const button = /** @type {HTMLButtonElement} */ (byId('leave-button'));
+    button.disabled = true;
+    const request = { request_id: uuid(), comments: choice };
+    try {
+      const r = await call('POST', base + '/me/leave', request);
+      document.body.dataset.state = 'left';
+      for (const s of document.querySelectorAll('main > section.list')) /** @type {HTMLElement} */ (s).hidden = true;
+      const done = h('section', { className: 'card left-note', attrs: { role: 'status' } }, [
+        h('h2', { text: 'You have left this conversation' }),
+        h('p', { text: 'Withdrawn: ' + r.left.votes_withdrawn + ' votes. ' + (choice === 'delete'
+          ? 'Deleted: ' + (r.left.comments_deleted + r.left.ideas_deleted) + ' comments and ideas.'
+          : 'Kept without your handle: ' + (r.left.comments_kept + r.left.ideas_kept) + ' comments and ideas.') }),
+        h('p', { text: 'This browser is no longer signed in to the conversation, and nothing links what stays to you.' }),
+      ]);
+      byId('main').append(done);
+      say.say('You have left the conversation.');
+      if (live) live.stop();
+    } catch (e) {
+      msg.textContent = explain(e, 'Leaving');
+      msg.classList.add('bad');
+      button.disabled = false;
+    }
+  });
+}
+
+/** @type {Live|null} */
+let live = null;
+
+async function main() {
+  byId('back').setAttribute('href', '/c/' + encodeURIComponent(slug));
+  byId('export').setAttribute('href', base + '/me/export');
+  try {
+    const snap = await get(base);
+    byId('conversation-title').textContent = snap.conversation.title;
+    document.title = 'My contributions · ' + snap.conversation.title + ' · chorus';
+  } catch (e) { /* the list below says what went wrong */ }
+  wireLeave();
+  await load();
+  if (document.body.dataset.state === 'ready') {
+    live = new Live({ slug, as: 'participant', onEvent, onTallies: () => {}, onState: () => {} }).start();
+  }
+  document.body.classList.add('ready');
+}
+
+main();
