@@ -8,6 +8,7 @@ import { call, conv, explain, get, uuid, ApiError } from './api.js';
 import { byId, h, Announcer } from './dom.js';
 import { Live } from './live.js';
 import { entry } from './mine-view.js';
+import { showPhrase } from './phrase-panel.js';
 
 const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
 const base = conv(slug);
@@ -150,6 +151,27 @@ function wireLeave() {
   });
 }
 
+/** A new return phrase (the old one stops working), shown once. */
+function wirePhrase() {
+  const button = /** @type {HTMLButtonElement} */ (byId('phrase-new'));
+  button.addEventListener('click', async () => {
+    const msg = byId('phrase-msg');
+    msg.textContent = '';
+    msg.classList.remove('bad');
+    button.disabled = true;
+    try {
+      const r = await call('POST', base + '/me/return-phrase', {});
+      showPhrase(r.return_phrase, byId('phrase-row'), '/c/' + encodeURIComponent(slug));
+      say.say('Your new return phrase is shown. The old one no longer works.');
+    } catch (e) {
+      msg.textContent = explain(e, 'Making a new return phrase');
+      msg.classList.add('bad');
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 /** @type {Live|null} */
 let live = null;
 
@@ -162,6 +184,7 @@ async function main() {
     document.title = 'My contributions · ' + snap.conversation.title + ' · chorus';
   } catch (e) { /* the list below says what went wrong */ }
   wireLeave();
+  wirePhrase();
   await load();
   if (document.body.dataset.state === 'ready') {
     live = new Live({ slug, as: 'participant', onEvent, onTallies: () => {}, onState: () => {} }).start();

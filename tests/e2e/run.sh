@@ -8,7 +8,7 @@
 #
 # Environment: CHORUS_BIN (default ${CARGO_TARGET_DIR:-/work/target}/debug/chorus,
 # then <repo>/target/debug/chorus), CHROMIUM_BIN (default /usr/bin/chromium),
-# E2E_TIMEOUT (seconds for the whole run, default 600), E2E_DEBUG=1 (print
+# E2E_TIMEOUT (seconds for the whole run, default 1200), E2E_DEBUG=1 (print
 # WebSocket frames and page warnings).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -52,5 +52,5 @@ if [ "$#" -gt 0 ]; then
 else
   files=(./*.test.js)
 fi
-exec timeout --kill-after=10 "${E2E_TIMEOUT:-600}" \
+exec timeout --kill-after=10 "${E2E_TIMEOUT:-1200}" \
   node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"

@@ -162,7 +162,28 @@ test('a work email signs up on A; its link on B and the return phrase on C are t
   await c2.page.fill('#phrase-in', phrase);
   await shot(c2.page, 'return-360');
 
-  for (const p of [a, b, c, c2]) {
+  // A new phrase from "My contributions": shown once, and the old one
+  // stops working.
+  await c.page.goto(`${server.url}/c/${SLUG}/mine`);
+  await c.page.waitForSelector('body.ready');
+  await c.page.click('#phrase-new');
+  await c.page.waitForSelector('#phrase-text');
+  const fresh = (await c.page.textContent('#phrase-text')).trim();
+  assert.notEqual(fresh, phrase);
+  assert.equal(fresh.split(/\s+/).length, 5, fresh);
+  const d = await newPage(browser, { viewport: { width: 360, height: 800 } });
+  await d.page.goto(`${server.url}/c/${SLUG}`);
+  await d.page.waitForSelector('body.ready');
+  await d.page.click('#come-back summary');
+  await d.page.fill('#phrase-in', phrase);
+  await d.page.click('#phrase-go');
+  await eventually(async () => /not one of this conversation/.test(await d.page.textContent('#phrase-msg')), 'the old phrase no longer works');
+  await d.page.fill('#phrase-in', fresh);
+  await d.page.click('#phrase-go');
+  await d.page.waitForSelector('#me:not([hidden])', { timeout: 15000 });
+  assert.equal(await d.page.textContent('#me'), 'You are taking part as ' + handle + '.');
+
+  for (const p of [a, b, c, c2, d]) {
     await assertClean(p.page, p.problems);
     await p.context.close();
   }
