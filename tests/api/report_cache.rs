@@ -263,3 +263,35 @@ async fn keeping_the_report_never_widens_who_sees_it() {
     }
     app.stop().await;
 }
+
+/// A report kept while the conversation was open is never served once it
+/// has closed (found by the browser test of public opinion groups): the
+/// public's live results become the final ones at once, not after
+/// `report.refresh_secs`.
+#[tokio::test]
+async fn closing_is_seen_at_once_despite_the_kept_report() {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.report.refresh_secs = 600)
+        .await
+        .unwrap();
+    let admin = app.staff(Role::Admin).await;
+    let (slug, pledges) = app
+        .conversation(&admin, json!({"results_while_open": true}), 2)
+        .await;
+    take_part(&app, &slug, &pledges, 6).await;
+    let api = format!("/api/conversations/{slug}");
+    let visitor = app.client();
+    for reader in [&visitor, &admin] {
+        let (status, live) = reader.get(&format!("{api}/report")).await;
+        assert_eq!(status, StatusCode::OK, "{live}");
+        assert_eq!(live["conversation"]["state"], "open", "{live}");
+    }
+
+    let (status, body) = admin.patch(&api, json!({"closes_at": "now"})).await;
+    assert_eq!(status, StatusCode::OK, "close: {body}");
+    for reader in [&visitor, &admin] {
+        let (status, last) = reader.get(&format!("{api}/report")).await;
+        assert_eq!(status, StatusCode::OK, "{last}");
+        assert_eq!(last["conversation"]["state"], "closed", "{last}");
+    }
+    app.stop().await;
+}

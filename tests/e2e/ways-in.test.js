@@ -50,6 +50,9 @@ async function nthMessageTo(address, n) {
   return eventually(() => sink.messages().filter((m) => m.includes(address))[n - 1], `message ${n} to ${address}`, 20000);
 }
 
+/** The "You are taking part as …." sentence (the line also links to My contributions). */
+const meLine = (page) => page.$eval('#me', (el) => el.firstChild.textContent.trim());
+
 async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
@@ -105,7 +108,7 @@ test('a work email signs up on A; its link on B and the return phrase on C are t
   assert.match(await a.page.textContent('#phrase-panel'), /Keep this to come back on another device/);
   assert.equal(await a.page.getAttribute('#phrase-panel a[download]', 'download'), 'chorus-return-phrase.txt');
   await shot(a.page, 'phrase-360');
-  const handle = (await a.page.textContent('#me')).replace(/^You are taking part as (.*)\.$/, '$1');
+  const handle = (await meLine(a.page)).replace(/^You are taking part as (.*)\.$/, '$1');
   await a.page.click('#phrase-panel button:text("Done")');
   await a.page.waitForSelector('#conn[data-state="live"]', { timeout: 15000 });
   const card = itemCard(a.page, 'Rotas a month ahead');
@@ -130,7 +133,7 @@ test('a work email signs up on A; its link on B and the return phrase on C are t
   const link = /^(http:\/\/\S+#signin=\S+)$/m.exec(second)[1];
   await b.page.goto(link);
   await b.page.waitForSelector('#me:not([hidden])', { timeout: 15000 });
-  assert.equal(await b.page.textContent('#me'), 'You are taking part as ' + handle + '.');
+  assert.equal(await meLine(b.page), 'You are taking part as ' + handle + '.');
   assert.equal(await b.page.evaluate(() => location.hash), '', 'the code leaves the address bar');
   const bCard = itemCard(b.page, 'Rotas a month ahead');
   await eventually(async () => (await bCard.locator('button.v-strong').getAttribute('aria-pressed')) === 'true', 'B sees its vote');
@@ -150,7 +153,7 @@ test('a work email signs up on A; its link on B and the return phrase on C are t
   await shot(c.page, 'return-1440');
   await c.page.click('#phrase-go');
   await c.page.waitForSelector('#me:not([hidden])', { timeout: 15000 });
-  assert.equal(await c.page.textContent('#me'), 'You are taking part as ' + handle + '.');
+  assert.equal(await meLine(c.page), 'You are taking part as ' + handle + '.');
   const cCard = itemCard(c.page, 'Rotas a month ahead');
   await eventually(async () => (await cCard.locator('button.v-strong').getAttribute('aria-pressed')) === 'true', 'C sees the vote');
 
@@ -181,7 +184,7 @@ test('a work email signs up on A; its link on B and the return phrase on C are t
   await d.page.fill('#phrase-in', fresh);
   await d.page.click('#phrase-go');
   await d.page.waitForSelector('#me:not([hidden])', { timeout: 15000 });
-  assert.equal(await d.page.textContent('#me'), 'You are taking part as ' + handle + '.');
+  assert.equal(await meLine(d.page), 'You are taking part as ' + handle + '.');
 
   for (const p of [a, b, c, c2, d]) {
     await assertClean(p.page, p.problems);

@@ -40,16 +40,20 @@ async fn load(state: &AppState, caller: &Caller, slug: &str) -> Result<Arc<Built
     let view = results::view(state, caller, &conversation, now).await?;
     // The conversation above may come from a cache seconds old (another
     // node's change), and the kept report may be older: decide again on
-    // the conversation as it is now.
+    // the conversation as it is now, and never serve a report made in
+    // another state (open, closed) than the conversation is in now.
+    let current = state
+        .store
+        .conversation_by_slug(slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("conversation {slug:?}")))?;
     if view == View::Public {
-        let current = state
-            .store
-            .conversation_by_slug(slug)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("conversation {slug:?}")))?;
         results::view(state, caller, &current, now).await?;
     }
-    state.reports.get(state, conversation.id, view).await
+    state
+        .reports
+        .get(state, conversation.id, view, current.state(now))
+        .await
 }
 
 pub(super) fn private(mut response: Response) -> Response {

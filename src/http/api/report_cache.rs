@@ -29,7 +29,7 @@ use moka::sync::Cache;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::domain::Millis;
+use crate::domain::{ConversationState, Millis};
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::report::{self, Options, Report, View};
@@ -104,19 +104,23 @@ impl Default for ReportCache {
 
 impl ReportCache {
     /// The report of the conversation for `view`, at most twice
-    /// `report.refresh_secs` behind its data. The caller has already
-    /// decided that its caller may see `view`.
+    /// `report.refresh_secs` behind its data, and always made in the state
+    /// the conversation is in now (`now_state`: a report made while it was
+    /// open is never served once it closed, or the other way round). The
+    /// caller has already decided that its caller may see `view`.
     pub async fn get(
         &self,
         state: &AppState,
         conversation_id: Uuid,
         view: View,
+        now_state: ConversationState,
     ) -> Result<Arc<Built>, ApiError> {
         let refresh = Duration::from_secs(state.settings.report.refresh_secs);
         let slot = self
             .slots
             .get_with((conversation_id, view), || Arc::new(Slot::default()));
-        if let Some(latest) = slot.latest() {
+        let in_state = |latest: &Latest| latest.built.report.conversation.state == now_state;
+        if let Some(latest) = slot.latest().filter(|l| in_state(l)) {
             let age = latest.as_of.elapsed();
             if age < refresh {
                 return Ok(latest.built);
@@ -131,7 +135,7 @@ impl ReportCache {
         let waited_from = Instant::now();
         start_refresh(state, &slot, conversation_id, view);
         let _turn = slot.refreshing.lock().await;
-        if let Some(latest) = slot.latest() {
+        if let Some(latest) = slot.latest().filter(|l| in_state(l)) {
             if latest.as_of >= waited_from || latest.as_of.elapsed() < refresh {
                 return Ok(latest.built);
             }
