@@ -108,6 +108,9 @@ pub struct Conversation {
     /// Whether those readers see the results while the conversation runs
     /// (always once it has closed).
     pub results_while_open: bool,
+    /// When participants see the pledges' tallies (displays and staff
+    /// always do).
+    pub tallies_visible: TalliesVisible,
     /// The addresses (slugs) of earlier conversations in its series: this
     /// conversation's participants may read their results when those are
     /// for participants.
@@ -235,6 +238,10 @@ pub struct NewConversation {
     pub results_visibility: ResultsVisibility,
     #[serde(default = "default_true")]
     pub results_while_open: bool,
+    /// "always" (the default), "after_voting" or "after_close"; read as
+    /// text so that another word is a 422 naming the field.
+    #[serde(default)]
+    pub tallies_visible: Option<String>,
     #[serde(default)]
     pub series: Vec<String>,
     #[serde(default)]
@@ -307,6 +314,10 @@ impl NewConversation {
         collect(
             clean_support_contact(self.support_contact.as_deref()).map(|s| support_contact = s),
         );
+        let mut tallies_visible = TalliesVisible::default();
+        if let Some(word) = &self.tallies_visible {
+            collect(TalliesVisible::from_word(word).map(|t| tallies_visible = t));
+        }
         let profile_questions = self
             .profile_questions
             .unwrap_or_else(ProfileQuestion::defaults);
@@ -328,6 +339,7 @@ impl NewConversation {
             profile_questions,
             results_visibility: self.results_visibility,
             results_while_open: self.results_while_open,
+            tallies_visible,
             series,
             archived: false,
             support_contact,
@@ -359,6 +371,8 @@ pub struct ConversationPatch {
     pub access_code: Option<String>,
     pub results_visibility: Option<ResultsVisibility>,
     pub results_while_open: Option<bool>,
+    /// Read as text, like `NewConversation::tallies_visible`.
+    pub tallies_visible: Option<String>,
     pub series: Option<Vec<String>>,
     pub archived: Option<bool>,
     pub support_contact: Option<String>,
@@ -382,6 +396,7 @@ impl ConversationPatch {
             || self.access_code.is_some()
             || self.results_visibility.is_some()
             || self.results_while_open.is_some()
+            || self.tallies_visible.is_some()
             || self.series.is_some()
             || self.archived.is_some()
             || self.support_contact.is_some()
@@ -432,6 +447,9 @@ impl ConversationPatch {
         }
         if let Some(flag) = self.results_while_open {
             after.results_while_open = flag;
+        }
+        if let Some(word) = &self.tallies_visible {
+            after.tallies_visible = TalliesVisible::from_word(word)?;
         }
         if let Some(series) = &self.series {
             after.series = clean_series(series, &before.slug)?;
@@ -537,6 +555,71 @@ impl ResultsVisibility {
     /// The name in JSON and in the database.
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// When participants see how others voted on each pledge. Showing the
+/// running count before someone votes invites bandwagoning.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, Default,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum TalliesVisible {
+    /// Every tally, all the time.
+    #[default]
+    Always,
+    /// A pledge's tally once this participant has voted on it.
+    AfterVoting,
+    /// No tallies until the conversation closes.
+    AfterClose,
+}
+
+impl TalliesVisible {
+    /// The name in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The setting named by `word`, or a 422 naming the field.
+    pub fn from_word(word: &str) -> Result<TalliesVisible, Invalid> {
+        word.parse().map_err(|_| {
+            Invalid::field(
+                "tallies_visible",
+                "must be one of: always, after_voting, after_close",
+            )
+        })
+    }
+
+    /// What participants see of the tallies, before and after closing.
+    pub fn for_participants(self, closed: bool) -> TallyView {
+        match self {
+            _ if closed => TallyView::All,
+            TalliesVisible::Always => TallyView::All,
+            TalliesVisible::AfterVoting => TallyView::Voted,
+            TalliesVisible::AfterClose => TallyView::None,
+        }
+    }
+}
+
+/// Which pledges' tallies a participant may see now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TallyView {
+    /// All of them.
+    All,
+    /// Only those of pledges this participant has voted on.
+    Voted,
+    /// None.
+    None,
+}
+
+impl Conversation {
+    /// What a participant (or anyone else who is neither staff nor a
+    /// screen holding a display token) sees of the tallies at `now`. Once
+    /// the conversation has closed, everyone sees them all.
+    pub fn participant_tallies(&self, now: Millis) -> TallyView {
+        self.tallies_visible
+            .for_participants(self.state(now) == ConversationState::Closed)
     }
 }
 

@@ -20,7 +20,7 @@ pub use audience::{watch_as, Standing, WatchRole};
 pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, ModerationAction};
 pub use conversation::{
     Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,
-    ProfileQuestion, ResultsVisibility, SignupMode,
+    ProfileQuestion, ResultsVisibility, SignupMode, TalliesVisible, TallyView,
 };
 pub use event::{Audience, Event, EventData};
 pub use item::{Item, ItemKind, ItemStatus, Tally};

@@ -9,7 +9,7 @@ use crate::domain::{
     Comment, Conversation, EventData, Item, Millis, Moderation, Participant, SignupMode, Tally,
 };
 
-pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display";
+pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, signup_mode, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display, tallies_visible";
 pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at";
 /// Pledges and topics in the organisers' order, then ideas by time.
 pub const ITEM_ORDER: &str = "CASE WHEN kind = 'idea' THEN 1 ELSE 0 END, position, created_at, id";
@@ -36,6 +36,7 @@ pub struct ConversationRow {
     pub support_contact: String,
     pub word_list: String,
     pub display: String,
+    pub tallies_visible: String,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -64,6 +65,7 @@ impl TryFrom<ConversationRow> for Conversation {
                 .map_err(|e| StoreError::Corrupt(format!("word_list: {e}")))?,
             display: serde_json::from_str(&r.display)
                 .map_err(|e| StoreError::Corrupt(format!("display: {e}")))?,
+            tallies_visible: column("conversations.tallies_visible", &r.tallies_visible)?,
         })
     }
 }
@@ -96,6 +98,7 @@ impl ConversationRow {
             support_contact: c.support_contact.clone().unwrap_or_default(),
             word_list: json("word_list", serde_json::to_string(&c.word_list))?,
             display: json("display", serde_json::to_string(&c.display))?,
+            tallies_visible: c.tallies_visible.as_str().to_string(),
         })
     }
 }

@@ -24,4 +24,5 @@ mod retries;
 mod sessions;
 mod shutdown;
 mod store_suite;
+mod tallies_visible;
 mod web;
