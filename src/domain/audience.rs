@@ -40,13 +40,9 @@ pub struct Standing {
 /// The role to watch as: the one `requested` if the caller may have it, or
 /// when nothing was asked the most the caller may have (a facilitator's
 /// desk, a participant's phone, a screen). `None` means refused.
-/// `tallies_public` says whether participants see every tally now: a
-/// screen always does, so while they do not, a screen needs a display
-/// token or a staff session, or any participant could watch as one.
 pub fn watch_as(
     standing: Standing,
     signup_mode: SignupMode,
-    tallies_public: bool,
     requested: Option<WatchRole>,
 ) -> Option<WatchRole> {
     let may = |role| match role {
@@ -57,8 +53,9 @@ pub fn watch_as(
         // needs a token unless its session could watch anyway.
         WatchRole::Display => {
             standing.staff
+                || standing.participant
                 || standing.display_token
-                || (tallies_public && (standing.participant || signup_mode == SignupMode::Open))
+                || signup_mode == SignupMode::Open
         }
     };
     match requested {
@@ -111,27 +108,24 @@ mod tests {
     #[test]
     fn with_nothing_asked_each_caller_gets_the_most_it_may_have() {
         for mode in EVERY_MODE {
-            assert_eq!(watch_as(STAFF, mode, true, None), Some(Facilitator));
-            assert_eq!(watch_as(PARTICIPANT, mode, true, None), Some(Participant));
-            assert_eq!(watch_as(TOKEN, mode, true, None), Some(Display));
+            assert_eq!(watch_as(STAFF, mode, None), Some(Facilitator));
+            assert_eq!(watch_as(PARTICIPANT, mode, None), Some(Participant));
+            assert_eq!(watch_as(TOKEN, mode, None), Some(Display));
             let both = Standing {
                 participant: true,
                 ..STAFF
             };
-            assert_eq!(watch_as(both, mode, true, None), Some(Facilitator));
+            assert_eq!(watch_as(both, mode, None), Some(Facilitator));
         }
-        assert_eq!(
-            watch_as(STRANGER, SignupMode::Open, true, None),
-            Some(Display)
-        );
-        assert_eq!(watch_as(STRANGER, SignupMode::Code, true, None), None);
+        assert_eq!(watch_as(STRANGER, SignupMode::Open, None), Some(Display));
+        assert_eq!(watch_as(STRANGER, SignupMode::Code, None), None);
     }
 
     #[test]
     fn a_caller_may_ask_for_a_screen_instead() {
         for mode in EVERY_MODE {
             for standing in [STAFF, PARTICIPANT, TOKEN] {
-                assert_eq!(watch_as(standing, mode, true, Some(Display)), Some(Display));
+                assert_eq!(watch_as(standing, mode, Some(Display)), Some(Display));
             }
         }
     }
@@ -141,19 +135,16 @@ mod tests {
         for mode in EVERY_MODE {
             // Only staff see what moderators see.
             for standing in [PARTICIPANT, TOKEN, STRANGER] {
-                assert_eq!(watch_as(standing, mode, true, Some(Facilitator)), None);
+                assert_eq!(watch_as(standing, mode, Some(Facilitator)), None);
             }
             // Presence counts participants: staff and screens are not.
             for standing in [STAFF, TOKEN, STRANGER] {
-                assert_eq!(watch_as(standing, mode, true, Some(Participant)), None);
+                assert_eq!(watch_as(standing, mode, Some(Participant)), None);
             }
         }
+        assert_eq!(watch_as(STRANGER, SignupMode::Code, Some(Display)), None);
         assert_eq!(
-            watch_as(STRANGER, SignupMode::Code, true, Some(Display)),
-            None
-        );
-        assert_eq!(
-            watch_as(STRANGER, SignupMode::Open, true, Some(Display)),
+            watch_as(STRANGER, SignupMode::Open, Some(Display)),
             Some(Display)
         );
     }
@@ -163,37 +154,23 @@ mod tests {
         for standing in every_standing() {
             for mode in EVERY_MODE {
                 for requested in EVERY_REQUEST.into_iter().flatten() {
-                    let granted = watch_as(standing, mode, true, Some(requested));
+                    let granted = watch_as(standing, mode, Some(requested));
                     assert!(
                         granted.is_none() || granted == Some(requested),
                         "{standing:?} {mode:?} asked {requested:?}, got {granted:?}"
                     );
                 }
                 // Whatever is granted by default could also have been asked for.
-                if let Some(role) = watch_as(standing, mode, true, None) {
-                    assert_eq!(watch_as(standing, mode, true, Some(role)), Some(role));
+                if let Some(role) = watch_as(standing, mode, None) {
+                    assert_eq!(watch_as(standing, mode, Some(role)), Some(role));
                 }
                 // Moderators' audience needs staff, whatever was asked.
                 for requested in EVERY_REQUEST {
-                    if let Some(role) = watch_as(standing, mode, true, requested) {
+                    if let Some(role) = watch_as(standing, mode, requested) {
                         assert!(role.audience() == Audience::Public || standing.staff);
                     }
                 }
             }
-        }
-    }
-
-    #[test]
-    fn while_tallies_are_hidden_a_screen_needs_a_token_or_staff() {
-        for mode in EVERY_MODE {
-            assert_eq!(watch_as(STAFF, mode, false, Some(Display)), Some(Display));
-            assert_eq!(watch_as(TOKEN, mode, false, Some(Display)), Some(Display));
-            assert_eq!(watch_as(TOKEN, mode, false, None), Some(Display));
-            assert_eq!(watch_as(PARTICIPANT, mode, false, Some(Display)), None);
-            assert_eq!(watch_as(STRANGER, mode, false, Some(Display)), None);
-            assert_eq!(watch_as(STRANGER, mode, false, None), None);
-            // A participant still watches as one, and gets its own view.
-            assert_eq!(watch_as(PARTICIPANT, mode, false, None), Some(Participant));
         }
     }
 }

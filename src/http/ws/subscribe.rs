@@ -11,7 +11,7 @@ use super::wire::{End, Wire};
 use super::{Connection, CLOSE_INTERNAL};
 use crate::domain::event::project;
 use crate::domain::{
-    watch_as, Audience, Conversation, Millis, Standing, TalliesVisible, TallyView, WatchRole,
+    watch_as, Audience, Conversation, Millis, Standing, TalliesVisible, WatchRole,
 };
 use crate::http::auth::hash_token;
 use crate::hub::protocol::{event_message, ServerMessage};
@@ -42,14 +42,7 @@ impl Connection {
             return Ok(None);
         };
         let (standing, participant) = self.standing(&conversation, display_token).await?;
-        let now = Millis::now();
-        let tallies_public = conversation.participant_tallies(now) == TallyView::All;
-        let Some(role) = watch_as(
-            standing,
-            conversation.signup_mode,
-            tallies_public,
-            requested,
-        ) else {
+        let Some(role) = watch_as(standing, conversation.signup_mode, requested) else {
             wire.send_error(
                 "forbidden",
                 "this session may not watch this conversation with that role",
@@ -88,8 +81,9 @@ impl Connection {
     }
 
     /// What this connection must leave out of the tallies: nothing for
-    /// staff and screens holding a display token; for anyone else, what
-    /// `tallies_visible` hides from participants, learning which pledges
+    /// staff and screens holding a display token; for anyone else (a
+    /// participant, or a screen anyone may open where sign-up is open),
+    /// what `tallies_visible` hides from participants, learning which pledges
     /// this participant voted on from the store (only when the setting
     /// hides anything: switching to `after_voting` later hides more from
     /// a connection made before, never less, until it resubscribes).
