@@ -764,6 +764,20 @@ pub fn check_slug(slug: &str) -> Result<String, Invalid> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tallies_visible_hides_until_a_vote_or_the_close_then_never() {
+        use TalliesVisible::*;
+        assert_eq!(Always.for_participants(false), TallyView::All);
+        assert_eq!(AfterVoting.for_participants(false), TallyView::Voted);
+        assert_eq!(AfterClose.for_participants(false), TallyView::None);
+        for setting in [Always, AfterVoting, AfterClose] {
+            assert_eq!(setting.for_participants(true), TallyView::All);
+            assert_eq!(TalliesVisible::from_word(setting.as_str()), Ok(setting));
+        }
+        let refused = TalliesVisible::from_word("later").unwrap_err();
+        assert_eq!(refused.0[0].field, "tallies_visible");
+    }
+
     use super::*;
 
     fn conversation() -> Conversation {
@@ -780,6 +794,7 @@ mod tests {
             profile_questions: None,
             results_visibility: ResultsVisibility::Public,
             results_while_open: true,
+            tallies_visible: None,
             series: Vec::new(),
             support_contact: None,
             word_list: vec![" Smith ".into(), "smith".into(), "".into()],

@@ -111,7 +111,7 @@ pub async fn vote(
         choice,
     };
     let voted = state.commit_open(&conversation, command).await?.answer;
-    let mut body = serde_json::to_value(&voted).expect("answers serialise");
+    let mut body = serde_json::to_value(voted).expect("answers serialise");
     // The participant's own vote reveals the pledge's tally under
     // "after_voting"; "after_close" keeps it until the conversation closes.
     if conversation.participant_tallies(Millis::now()) == TallyView::None {

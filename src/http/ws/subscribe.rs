@@ -101,10 +101,7 @@ impl Connection {
         }
         let participant = participant.filter(|_| role == WatchRole::Participant);
         let voted = match participant {
-            Some(id)
-                if conversation.tallies_visible != TalliesVisible::Always
-                    && conversation.tallies_visible != TalliesVisible::Always =>
-            {
+            Some(id) if conversation.tallies_visible != TalliesVisible::Always => {
                 let (votes, _) = self
                     .state
                     .store
