@@ -10,6 +10,7 @@ import {
   startChorus, launchBrowser, newPage, assertClean, openConversation, signUp,
   itemCard, eventually, sleep, Api, SLUG,
 } from './lib/harness.js';
+import { loginOnPage } from './lib/staff.js';
 
 const ADMIN = { name: 'ada', role: 'admin', password: 'ada-password-1234' };
 const SHOTS = process.env.SHOTS_DIR || '';
@@ -59,6 +60,20 @@ async function shoot(page, name) {
   }
   await page.setViewportSize({ width: 1000, height: 800 });
 }
+
+test('the admin page sets when participants see the counts', { timeout: 60000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${server.url}/admin?c=${SLUG}`);
+  await loginOnPage(page, ADMIN);
+  await page.waitForSelector('#manage:not([hidden])');
+  assert.equal(await page.inputValue('#o-tallies'), 'always');
+  await page.selectOption('#o-tallies', 'after_voting');
+  await page.click('#o-results-form button[type="submit"]');
+  await eventually(async () => /when participants see the counts/.test(await page.textContent('#o-results-msg')), 'saved');
+  assert.equal((await admin.snapshot()).conversation.tallies_visible, 'after_voting');
+  await assertClean(page, problems);
+  await context.close();
+});
 
 test('always: every pledge shows its tally', { timeout: 60000 }, async () => {
   await setting('always');
