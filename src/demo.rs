@@ -99,6 +99,7 @@ pub async fn import(store: &dyn Store, file: ConversationFile) -> anyhow::Result
                 profile_questions: file.profile_questions.clone(),
                 results_visibility: Default::default(),
                 results_while_open: true,
+                tallies_visible: Default::default(),
                 series: Vec::new(),
                 support_contact: None,
                 word_list: Vec::new(),

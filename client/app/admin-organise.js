@@ -54,6 +54,7 @@ export function show(c) {
   C = c;
   input('o-visibility').value = c.results_visibility || 'public';
   input('o-while-open').checked = c.results_while_open !== false;
+  input('o-tallies').value = c.tallies_visible || 'always';
   input('o-series').value = (c.series || []).join(', ');
   input('o-support').value = c.support_contact || '';
   const q = /** @type {HTMLTextAreaElement} */ (byId('o-questions'));
@@ -94,8 +95,9 @@ export function init(hooks) {
     patch({
       results_visibility: input('o-visibility').value,
       results_while_open: input('o-while-open').checked,
+      tallies_visible: input('o-tallies').value,
       series,
-    }, 'o-results-msg', 'Saved: who can read the results, and the series.');
+    }, 'o-results-msg', 'Saved: who can read the results, when participants see the counts, and the series.');
   });
   byId('o-support-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

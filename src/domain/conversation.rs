@@ -95,6 +95,9 @@ pub struct Conversation {
     /// Whether those readers see the results while the conversation runs
     /// (always once it has closed).
     pub results_while_open: bool,
+    /// When participants see the pledges' tallies (displays and staff
+    /// always do).
+    pub tallies_visible: TalliesVisible,
     /// The addresses (slugs) of earlier conversations in its series: this
     /// conversation's participants may read their results when those are
     /// for participants.
@@ -248,6 +251,10 @@ pub struct NewConversation {
     pub results_visibility: ResultsVisibility,
     #[serde(default = "default_true")]
     pub results_while_open: bool,
+    /// "always" (the default), "after_voting" or "after_close"; read as
+    /// text so that another word is a 422 naming the field.
+    #[serde(default)]
+    pub tallies_visible: Option<String>,
     #[serde(default)]
     pub series: Vec<String>,
     #[serde(default)]
@@ -333,6 +340,10 @@ impl NewConversation {
         collect(
             clean_support_contact(self.support_contact.as_deref()).map(|s| support_contact = s),
         );
+        let mut tallies_visible = TalliesVisible::default();
+        if let Some(word) = &self.tallies_visible {
+            collect(TalliesVisible::from_word(word).map(|t| tallies_visible = t));
+        }
         let profile_questions = self
             .profile_questions
             .unwrap_or_else(ProfileQuestion::defaults);
@@ -359,6 +370,7 @@ impl NewConversation {
             profile_questions,
             results_visibility: self.results_visibility,
             results_while_open: self.results_while_open,
+            tallies_visible,
             series,
             archived: false,
             support_contact,
@@ -417,6 +429,8 @@ pub struct ConversationPatch {
     pub access_code: Option<String>,
     pub results_visibility: Option<ResultsVisibility>,
     pub results_while_open: Option<bool>,
+    /// Read as text, like `NewConversation::tallies_visible`.
+    pub tallies_visible: Option<String>,
     pub series: Option<Vec<String>>,
     pub archived: Option<bool>,
     pub support_contact: Option<String>,
@@ -443,6 +457,7 @@ impl ConversationPatch {
             || self.access_code.is_some()
             || self.results_visibility.is_some()
             || self.results_while_open.is_some()
+            || self.tallies_visible.is_some()
             || self.series.is_some()
             || self.archived.is_some()
             || self.support_contact.is_some()
@@ -495,6 +510,9 @@ impl ConversationPatch {
         }
         if let Some(flag) = self.results_while_open {
             after.results_while_open = flag;
+        }
+        if let Some(word) = &self.tallies_visible {
+            after.tallies_visible = TalliesVisible::from_word(word)?;
         }
         if let Some(series) = &self.series {
             after.series = clean_series(series, &before.slug)?;
@@ -613,6 +631,71 @@ impl ResultsVisibility {
     /// The name in JSON and in the database.
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// When participants see how others voted on each pledge. Showing the
+/// running count before someone votes invites bandwagoning.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, Default,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum TalliesVisible {
+    /// Every tally, all the time.
+    #[default]
+    Always,
+    /// A pledge's tally once this participant has voted on it.
+    AfterVoting,
+    /// No tallies until the conversation closes.
+    AfterClose,
+}
+
+impl TalliesVisible {
+    /// The name in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The setting named by `word`, or a 422 naming the field.
+    pub fn from_word(word: &str) -> Result<TalliesVisible, Invalid> {
+        word.parse().map_err(|_| {
+            Invalid::field(
+                "tallies_visible",
+                "must be one of: always, after_voting, after_close",
+            )
+        })
+    }
+
+    /// What participants see of the tallies, before and after closing.
+    pub fn for_participants(self, closed: bool) -> TallyView {
+        match self {
+            _ if closed => TallyView::All,
+            TalliesVisible::Always => TallyView::All,
+            TalliesVisible::AfterVoting => TallyView::Voted,
+            TalliesVisible::AfterClose => TallyView::None,
+        }
+    }
+}
+
+/// Which pledges' tallies a participant may see now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TallyView {
+    /// All of them.
+    All,
+    /// Only those of pledges this participant has voted on.
+    Voted,
+    /// None.
+    None,
+}
+
+impl Conversation {
+    /// What a participant (or anyone else who is neither staff nor a
+    /// screen holding a display token) sees of the tallies at `now`. Once
+    /// the conversation has closed, everyone sees them all.
+    pub fn participant_tallies(&self, now: Millis) -> TallyView {
+        self.tallies_visible
+            .for_participants(self.state(now) == ConversationState::Closed)
     }
 }
 
@@ -757,6 +840,20 @@ pub fn check_slug(slug: &str) -> Result<String, Invalid> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tallies_visible_hides_until_a_vote_or_the_close_then_never() {
+        use TalliesVisible::*;
+        assert_eq!(Always.for_participants(false), TallyView::All);
+        assert_eq!(AfterVoting.for_participants(false), TallyView::Voted);
+        assert_eq!(AfterClose.for_participants(false), TallyView::None);
+        for setting in [Always, AfterVoting, AfterClose] {
+            assert_eq!(setting.for_participants(true), TallyView::All);
+            assert_eq!(TalliesVisible::from_word(setting.as_str()), Ok(setting));
+        }
+        let refused = TalliesVisible::from_word("later").unwrap_err();
+        assert_eq!(refused.0[0].field, "tallies_visible");
+    }
+
     use super::*;
 
     fn conversation() -> Conversation {
@@ -775,6 +872,7 @@ mod tests {
             profile_questions: None,
             results_visibility: ResultsVisibility::Public,
             results_while_open: true,
+            tallies_visible: None,
             series: Vec::new(),
             support_contact: None,
             word_list: vec![" Smith ".into(), "smith".into(), "".into()],

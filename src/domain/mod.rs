@@ -23,7 +23,7 @@ pub use comment::{AuthorAction, Comment, CommentStatus, CommentTally, Moderation
 pub use contribution::{EditRefused, LeaveComments, FORMER_PARTICIPANT};
 pub use conversation::{
     Conversation, ConversationState, DisplayKind, DisplayMode, Moderation, NewConversation,
-    ProfileQuestion, ResultsVisibility,
+    ProfileQuestion, ResultsVisibility, TalliesVisible, TallyView,
 };
 pub use event::{Audience, Event, EventData};
 pub use item::{Item, ItemKind, ItemStatus, Tally};

@@ -26,6 +26,9 @@ pub enum ClientMessage {
         #[serde(default)]
         nonce: Option<serde_json::Value>,
     },
+    /// The participant's vote on this pledge was acknowledged: under
+    /// `tallies_visible: "after_voting"` its tally may now reach them.
+    Voted { item_id: Uuid },
     /// A facilitator is looking at this comment (or at none), so two
     /// facilitators do not act on one comment unknowingly.
     Focus {
@@ -41,7 +44,7 @@ pub struct DecodeError {
     pub message: String,
 }
 
-const KNOWN_TYPES: &[&str] = &["subscribe", "ping", "focus"];
+const KNOWN_TYPES: &[&str] = &["subscribe", "ping", "focus", "voted"];
 
 /// Decodes one inbound text frame. Never panics, whatever the input.
 pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {

@@ -45,6 +45,10 @@ pub struct TallyFrame {
     pub epoch: u64,
     /// The tallies that changed in this tick.
     pub delta: Utf8Bytes,
+    /// The same, unencoded: a connection that may not see some of the
+    /// pledges' tallies re-encodes the rest (docs/protocol.md).
+    pub items: Vec<ItemTally>,
+    pub comments: Vec<CommentUps>,
 }
 
 /// A recent event, kept for replay to resuming clients.
@@ -240,6 +244,8 @@ impl Topic {
         let first = Arc::new(TallyFrame {
             epoch: 0,
             delta: Utf8Bytes::from_static(r#"{"type":"tallies","items":[],"comments":[]}"#),
+            items: Vec::new(),
+            comments: Vec::new(),
         });
         let (tallies_tx, _) = watch::channel(first);
         let (presence, _) = watch::channel(ServerMessage::Presence(Presence::default()).to_text());
@@ -466,20 +472,27 @@ impl Topic {
         if !state.items.changed() && !state.comments.changed() {
             return;
         }
-        let items = state
+        let items: Vec<ItemTally> = state
             .items
             .take_changed()
             .map(|(id, tally)| ItemTally { id, tally })
             .collect();
-        let comments = state
+        let comments: Vec<CommentUps> = state
             .comments
             .take_changed()
             .map(|(id, tally)| CommentUps { id, tally })
             .collect();
         state.epoch += 1;
+        let delta = ServerMessage::Tallies {
+            items: items.clone(),
+            comments: comments.clone(),
+        }
+        .to_text();
         let frame = TallyFrame {
             epoch: state.epoch,
-            delta: ServerMessage::Tallies { items, comments }.to_text(),
+            delta,
+            items,
+            comments,
         };
         drop(state);
         self.tallies.send_replace(Arc::new(frame));
@@ -487,6 +500,12 @@ impl Topic {
 
     /// Every tally the public may see, and the epoch it is current for.
     pub fn full_tallies(&self) -> (u64, Utf8Bytes) {
+        let (epoch, items, comments) = self.full_tally_parts();
+        (epoch, ServerMessage::Tallies { items, comments }.to_text())
+    }
+
+    /// The same, unencoded (for a connection that may see only some).
+    pub fn full_tally_parts(&self) -> (u64, Vec<ItemTally>, Vec<CommentUps>) {
         let state = self.lock();
         let items = state
             .items
@@ -498,10 +517,7 @@ impl Topic {
             .visible()
             .map(|(id, tally)| CommentUps { id, tally })
             .collect();
-        (
-            state.epoch,
-            ServerMessage::Tallies { items, comments }.to_text(),
-        )
+        (state.epoch, items, comments)
     }
 
     /// Takes another node's presence share.

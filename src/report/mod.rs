@@ -466,6 +466,7 @@ mod tests {
             profile_questions: ProfileQuestion::defaults(),
             results_visibility: crate::domain::ResultsVisibility::Public,
             results_while_open: true,
+            tallies_visible: Default::default(),
             series: Vec::new(),
             archived: false,
             support_contact: None,

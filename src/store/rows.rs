@@ -10,7 +10,7 @@ use crate::domain::{
     WaysIn,
 };
 
-pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, ways_in, email_domains, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display";
+pub const CONVERSATION_COLUMNS: &str = "id, slug, title, introduction, opens_at, closes_at, ways_in, email_domains, access_code, moderation, ideas_need_approval, profile_questions, results_visibility, results_while_open, series, archived, support_contact, word_list, display, tallies_visible";
 pub const ITEM_COLUMNS: &str = "id, conversation_id, kind, title, body, status, position, handle, strong, wrong, version, comments, created_at, edited, deleted";
 /// Pledges and topics in the organisers' order, then ideas by time.
 pub const ITEM_ORDER: &str = "CASE WHEN kind = 'idea' THEN 1 ELSE 0 END, position, created_at, id";
@@ -38,6 +38,7 @@ pub struct ConversationRow {
     pub support_contact: String,
     pub word_list: String,
     pub display: String,
+    pub tallies_visible: String,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -73,6 +74,7 @@ impl TryFrom<ConversationRow> for Conversation {
                 .map_err(|e| StoreError::Corrupt(format!("word_list: {e}")))?,
             display: serde_json::from_str(&r.display)
                 .map_err(|e| StoreError::Corrupt(format!("display: {e}")))?,
+            tallies_visible: column("conversations.tallies_visible", &r.tallies_visible)?,
         })
     }
 }
@@ -106,6 +108,7 @@ impl ConversationRow {
             support_contact: c.support_contact.clone().unwrap_or_default(),
             word_list: json("word_list", serde_json::to_string(&c.word_list))?,
             display: json("display", serde_json::to_string(&c.display))?,
+            tallies_visible: c.tallies_visible.as_str().to_string(),
         })
     }
 }

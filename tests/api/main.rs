@@ -27,6 +27,7 @@ mod sessions;
 mod shutdown;
 mod smtp;
 mod store_suite;
+mod tallies_visible;
 mod ways_in;
 mod ways_in_privacy;
 mod web;

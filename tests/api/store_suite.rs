@@ -38,6 +38,7 @@ async fn conversation(store: &dyn Store) -> Uuid {
         profile_questions: None,
         results_visibility: Default::default(),
         results_while_open: true,
+        tallies_visible: Default::default(),
         series: Vec::new(),
         support_contact: None,
         word_list: Vec::new(),

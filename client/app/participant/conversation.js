@@ -6,7 +6,7 @@ import { byId, h } from '../dom.js';
 import { Countdown, stateOf } from '../time.js';
 import { say, page } from './page.js';
 import { renderMe, renderSignupFields } from './signup.js';
-import { views } from './items.js';
+import { views, revealTallies } from './items.js';
 import { keepUnsent } from './composer.js';
 
 const countdown = new Countdown(/** @type {HTMLTimeElement} */ (byId('countdown')), (st) => { if (page.C) setOpen(st); });
@@ -40,6 +40,7 @@ export function setOpen(st) {
   note.hidden = page.open;
   note.textContent = st === 'upcoming' ? 'This conversation has not opened yet.' : st === 'closed' ? 'This conversation is closed. Thank you to everyone who took part; you can still read it.' : '';
   for (const v of views.values()) v.comments.renderCount();
+  if (st === 'closed' && wasOpen && page.C && page.C.tallies_visible !== 'always') revealTallies();
   renderMe();
   // Closed forms are not shown: what was being typed is shown instead, with why.
   if (st === 'closed' && page.C && keepUnsent(new Date(page.C.closes_at).toISOString()) && wasOpen) {

@@ -2,7 +2,7 @@
 // tally bar, Strong/Wrong), the two lists and their order. An item's
 // comments are its CommentPanel (comment-panel.js).
 
-import { seg, uuid, explain } from '../api.js';
+import { seg, uuid, explain, get } from '../api.js';
 import { h, byId, uid } from '../dom.js';
 import { TallyBook, TallyBar } from '../tally.js';
 import { SIGNUP_FIRST } from '../signup-wait.js';
@@ -33,13 +33,15 @@ export class ItemView {
     this.by = h('p', { className: 'by' });
     this.body = h('p', { className: 'body' });
     this.bar = new TallyBar();
+    // In place of the bar while the conversation hides this tally (tallies_visible).
+    this.veil = h('p', { className: 'tally-hidden', attrs: { hidden: '' } });
     this.strongB = h('button', { className: 'vote v-strong', text: 'Strong', attrs: { type: 'button', 'aria-pressed': 'false' }, on: { click: () => this.vote('strong') } });
     this.wrongB = h('button', { className: 'vote v-wrong', text: 'Wrong', attrs: { type: 'button', 'aria-pressed': 'false' }, on: { click: () => this.vote('wrong') } });
     this.mine = h('span', { className: 'mine' });
     this.msg = h('p', { className: 'msg' });
     this.comments = new CommentPanel(this);
     this.el = h('li', { className: 'item', attrs: { 'data-id': it.id, 'aria-labelledby': hid } }, [
-      this.title, this.by, this.body, this.bar.el,
+      this.title, this.by, this.body, this.bar.el, this.veil,
       h('div', { className: 'votes', attrs: { role: 'group', 'aria-labelledby': hid } }, [this.strongB, this.wrongB, this.mine]),
       this.msg, this.comments.toggleB, this.comments.panel,
     ]);
@@ -64,6 +66,12 @@ export class ItemView {
   }
 
   renderVote() {
+    // The server sends `null` counts for a tally this participant may not see yet.
+    const hidden = !tallies.get(this.id) && this.item.strong === null;
+    this.bar.el.hidden = hidden;
+    this.veil.hidden = !hidden;
+    this.veil.textContent = hidden ? (page.C && page.C.tallies_visible === 'after_voting'
+      ? 'Vote to see how others voted' : 'Results appear when the conversation closes') : '';
     const t = tallies.get(this.id) || { strong: this.item.strong || 0, wrong: this.item.wrong || 0 };
     const confirmed = me.votes[this.id] || null;
     const now = myVote(this.id);
@@ -106,7 +114,7 @@ export class ItemView {
 export function upsertItem(it) {
   if (it.status !== 'visible') { removeItem(it.id); return; }
   items.set(it.id, it);
-  tallies.apply(it.id, { strong: it.strong || 0, wrong: it.wrong || 0, version: it.version || 0 });
+  if (it.strong !== null) tallies.apply(it.id, { strong: it.strong || 0, wrong: it.wrong || 0, version: it.version || 0 });
   let v = views.get(it.id);
   if (v) { v.update(it); if (it.kind !== 'idea') sortLists(); return; }
   v = new ItemView(it);
@@ -142,6 +150,14 @@ export function removeItem(id) {
 /** A `tallies` frame's item entries. @param {any[]} list */
 export function applyItemTallies(list) {
   for (const t of list) if (tallies.apply(t.id, t)) views.get(t.id)?.renderVote();
+}
+
+/** The conversation closed while tallies were hidden: fetch them all. */
+export async function revealTallies() {
+  try {
+    const s = await get(API);
+    for (const it of s.items || []) if (items.has(it.id)) upsertItem(it);
+  } catch (e) { /* the next reload shows them */ }
 }
 
 // ------------------------------------------------------------------ order
@@ -184,6 +200,8 @@ handle('vote', {
   done(a, data) {
     me.votes[a.meta.item] = data && 'choice' in data ? data.choice : a.body.choice;
     if (data && data.tally) tallies.apply(a.meta.item, data.tally);
+    // Under after_voting the stream then lets this pledge's tally through.
+    if (page.C && page.C.tallies_visible === 'after_voting') page.live?.send({ type: 'voted', item_id: a.meta.item });
     views.get(a.meta.item)?.renderVote();
   },
   refused(a, e) {

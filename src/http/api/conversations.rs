@@ -15,7 +15,7 @@ use crate::domain::conversation::{ConversationPatch, ConversationView};
 use crate::domain::item::clean_pledge;
 use crate::domain::{
     Choice, ConversationState, Invalid, Item, ItemKind, ItemStatus, Millis, NewConversation,
-    Participant, User, WayIn, WaysIn,
+    Participant, TallyView, User, WayIn, WaysIn,
 };
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
@@ -103,7 +103,8 @@ fn landing_order(c: &ConversationSummary) -> (bool, u8, i64) {
 #[derive(Debug, Serialize)]
 pub struct SnapshotBody<'a> {
     pub conversation: ConversationView<'a>,
-    pub items: Vec<Item>,
+    /// Items; a tally the caller may not see has `null` counts.
+    pub items: Vec<serde_json::Value>,
     pub me: Me<'a>,
     /// The sequence number the items correspond to (subscribe after it).
     pub seq: i64,
@@ -140,14 +141,26 @@ pub async fn snapshot(
         Some(p) => state.store.votes_of(p.id).await?,
         None => (Vec::new(), Vec::new()),
     };
-    let mut items = snapshot.items;
+    let now = Millis::now();
+    let view = if staff {
+        TallyView::All
+    } else {
+        conversation.participant_tallies(now)
+    };
+    let shows = |item: &Item| match view {
+        TallyView::All => true,
+        TallyView::Voted => votes.iter().any(|(id, _)| *id == item.id),
+        TallyView::None => false,
+    };
+    let mut all = snapshot.items;
     // Their own ideas awaiting approval are theirs to see ("waiting for a
     // facilitator"), not "No ideas yet"; staff see every item already.
     if let (Some(p), false) = (&participant, staff) {
-        items.extend(state.store.pending_ideas_of(conversation.id, p.id).await?);
+        all.extend(state.store.pending_ideas_of(conversation.id, p.id).await?);
     }
+    let items = all.iter().map(|item| veiled(item, shows(item))).collect();
     let body = SnapshotBody {
-        conversation: conversation.view(Millis::now()),
+        conversation: conversation.view(now),
         items,
         me: Me {
             participant,
@@ -164,6 +177,23 @@ pub async fn snapshot(
         },
     };
     Ok(Json(body).into_response())
+}
+
+/// An item as JSON, its counts `null` when its tally is hidden from the
+/// caller (`tallies_visible`, docs/api.md).
+pub fn veiled(item: &Item, shows_tally: bool) -> serde_json::Value {
+    let mut value = serde_json::to_value(item).expect("items serialise");
+    if !shows_tally {
+        hide_counts(&mut value);
+    }
+    value
+}
+
+/// Sets `strong`, `wrong` and `version` to `null`.
+pub fn hide_counts(value: &mut serde_json::Value) {
+    for field in ["strong", "wrong", "version"] {
+        value[field] = serde_json::Value::Null;
+    }
 }
 
 /// `{"conversation": {...}}`: a conversation as its organisers see it.

@@ -12,14 +12,16 @@ use uuid::Uuid;
 
 use super::{conversation, path_uuid};
 use crate::domain::text::{clean, COMMENT_MAX, FLAG_REASON_MAX, IDEA_BODY_MAX, IDEA_TITLE_MAX};
-use crate::domain::{Choice, Comment, ConversationState, Item, Millis, Participant, WayIn};
+use crate::domain::{
+    Choice, Comment, ConversationState, Item, Millis, Participant, TallyView, WayIn,
+};
 use crate::http::auth::{start_participant_session, Caller};
 use crate::http::error::ApiError;
 use crate::http::json::{ApiJson, ApiJsonOrEmpty};
 use crate::http::rate::check;
 use crate::http::AppState;
 use crate::identity::secrets::{InviteCode, ReturnPhrase};
-use crate::store::write::{self, Flagged, NewParticipant, UpVoted, Voted};
+use crate::store::write::{self, Flagged, NewParticipant, UpVoted};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -137,7 +139,7 @@ pub async fn vote(
     caller: Caller,
     Path((slug, item)): Path<(String, String)>,
     ApiJson(body): ApiJson<VoteBody>,
-) -> Result<Json<Voted>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let conversation = conversation(&state, &slug).await?;
     let participant = caller.participant(&state, &conversation).await?;
     let item_id = path_uuid("item", &item)?;
@@ -154,9 +156,14 @@ pub async fn vote(
         request_id: body.request_id,
         choice,
     };
-    Ok(Json(
-        state.commit_open(&conversation, command).await?.answer,
-    ))
+    let voted = state.commit_open(&conversation, command).await?.answer;
+    let mut body = serde_json::to_value(voted).expect("answers serialise");
+    // The participant's own vote reveals the pledge's tally under
+    // "after_voting"; "after_close" keeps it until the conversation closes.
+    if conversation.participant_tallies(Millis::now()) == TallyView::None {
+        super::conversations::hide_counts(&mut body["tally"]);
+    }
+    Ok(Json(body))
 }
 
 #[derive(Deserialize)]

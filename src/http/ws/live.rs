@@ -5,8 +5,10 @@
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::veil::{Veil, Veiled};
 use super::wire::{End, Wire};
 use super::{CLOSE_RESTARTING, CLOSE_TOO_SLOW};
+use crate::domain::Millis;
 use crate::hub::topic::{Frame, Subscription, UNSEQUENCED};
 
 /// A connection's progress through its subscription.
@@ -18,6 +20,9 @@ pub struct Live {
     pub epoch: u64,
     /// The last presence frame sent (the same count is not sent twice).
     pub last_presence: Utf8Bytes,
+    /// What this connection leaves out of the tallies; `None` for staff
+    /// and screens with a display token, who see them all.
+    pub veil: Option<Veil>,
 }
 
 /// Something for a subscribed connection to send.
@@ -69,21 +74,58 @@ impl Live {
             return Ok(());
         }
         self.last_sent = frame.seq;
-        wire.send(frame.text).await
+        let veiled = self
+            .veil
+            .as_mut()
+            .and_then(|veil| veil.event(frame.text.as_str(), Millis::now()));
+        wire.send(veiled.unwrap_or(frame.text)).await
     }
 
     async fn tallies(&mut self, wire: &mut Wire) -> Result<(), End> {
         let frame = self.subscription.tallies.borrow_and_update().clone();
+        let now = Millis::now();
         let text = if frame.epoch == self.epoch + 1 {
             self.epoch = frame.epoch;
-            frame.delta.clone()
+            match self
+                .veil
+                .as_ref()
+                .map(|veil| veil.tallies(&frame.items, &frame.comments, now))
+            {
+                None | Some(Veiled::Shared) => frame.delta.clone(),
+                Some(Veiled::Own(text)) => text,
+                Some(Veiled::Nothing) => return Ok(()),
+            }
         } else {
             // A frame went by while this connection was busy, and only the
             // latest is kept: a delta would leave out what that one held.
-            let (epoch, full) = self.subscription.topic.full_tallies();
+            let (epoch, full) = full_tallies(&self.subscription, self.veil.as_ref(), now);
             self.epoch = epoch;
             full
         };
+        wire.send(text).await
+    }
+
+    /// Sends the current tally of a pledge the participant has just voted
+    /// on, which its veil now lets through.
+    pub async fn reveal(&mut self, wire: &mut Wire, item: uuid::Uuid) -> Result<(), End> {
+        let Some(veil) = self.veil.as_mut() else {
+            return Ok(());
+        };
+        veil.voted(item);
+        // Under "after_close" a vote reveals nothing.
+        if !veil.shows(item, Millis::now()) {
+            return Ok(());
+        }
+        let (_, items, _) = self.subscription.topic.full_tally_parts();
+        let items: Vec<_> = items.into_iter().filter(|t| t.id == item).collect();
+        if items.is_empty() {
+            return Ok(());
+        }
+        let text = crate::hub::protocol::ServerMessage::Tallies {
+            items,
+            comments: Vec::new(),
+        }
+        .to_text();
         wire.send(text).await
     }
 
@@ -94,5 +136,32 @@ impl Live {
         }
         self.last_presence = text.clone();
         wire.send(text).await
+    }
+}
+
+/// Every tally this connection may see, and the epoch it is current for.
+pub fn full_tallies(
+    subscription: &Subscription,
+    veil: Option<&Veil>,
+    now: Millis,
+) -> (u64, Utf8Bytes) {
+    match veil {
+        Some(veil) if !veil.lifted(now) => {
+            let (epoch, items, comments) = subscription.topic.full_tally_parts();
+            // The start of the stream always has a tally frame, even empty.
+            let text = match veil.tallies(&items, &comments, now) {
+                Veiled::Own(text) => text,
+                Veiled::Shared | Veiled::Nothing => {
+                    let items = items.into_iter().filter(|t| veil.shows(t.id, now));
+                    crate::hub::protocol::ServerMessage::Tallies {
+                        items: items.collect(),
+                        comments,
+                    }
+                    .to_text()
+                }
+            };
+            (epoch, text)
+        }
+        _ => subscription.topic.full_tallies(),
     }
 }

@@ -8,6 +8,8 @@
 //! - `subscribe`: who may watch as what, and the start of the stream
 //!   (replay, full tallies, presence);
 //! - `live`: what a subscribed connection forwards from its topic;
+//! - `veil`: what a participant's connection leaves out of the tallies
+//!   while `tallies_visible` hides them;
 //! - `wire`: sending under a deadline, and closing.
 //!
 //! The messages and close codes are documented in `docs/protocol.md`.
@@ -15,6 +17,7 @@
 mod live;
 mod pump;
 mod subscribe;
+mod veil;
 mod wire;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

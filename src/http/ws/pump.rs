@@ -95,6 +95,7 @@ impl Connection {
             Ok(ClientMessage::Focus { comment_id }) => {
                 self.focus(wire, live.as_ref(), comment_id).await
             }
+            Ok(ClientMessage::Voted { item_id }) => self.voted(wire, live.as_mut(), item_id).await,
             Ok(ClientMessage::Subscribe {
                 conversation,
                 since,
@@ -110,6 +111,32 @@ impl Connection {
                 Ok(())
             }
         }
+    }
+
+    /// A participant says it voted on `item_id`. Checked against the store
+    /// (the vote may have gone through another node): with a vote there,
+    /// the pledge's tally passes this connection's veil from now on, and
+    /// its current tally is sent at once. Without one, nothing happens.
+    async fn voted(
+        &self,
+        wire: &mut Wire,
+        live: Option<&mut Live>,
+        item_id: Uuid,
+    ) -> Result<(), End> {
+        let Some(live) = live else {
+            return Ok(());
+        };
+        let Some(participant) = live.veil.as_ref().and_then(|v| v.participant) else {
+            return Ok(());
+        };
+        let (votes, _) = self.state.store.votes_of(participant).await.map_err(|e| {
+            tracing::warn!(error = %e, "store unavailable");
+            End::Close(super::CLOSE_INTERNAL, "internal error")
+        })?;
+        if votes.iter().any(|(item, _)| *item == item_id) {
+            live.reveal(wire, item_id).await?;
+        }
+        Ok(())
     }
 
     async fn focus(

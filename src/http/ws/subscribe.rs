@@ -5,11 +5,14 @@
 
 use uuid::Uuid;
 
-use super::live::Live;
+use super::live::{full_tallies, Live};
+use super::veil::Veil;
 use super::wire::{End, Wire};
 use super::{Connection, CLOSE_INTERNAL};
 use crate::domain::event::project;
-use crate::domain::{watch_as, Audience, Conversation, Millis, Standing, WatchRole};
+use crate::domain::{
+    watch_as, Audience, Conversation, Millis, Standing, TalliesVisible, WatchRole,
+};
 use crate::http::auth::hash_token;
 use crate::hub::protocol::{event_message, ServerMessage};
 use crate::hub::topic::{Frame, Start, Subscription};
@@ -38,7 +41,7 @@ impl Connection {
         let Some(conversation) = self.conversation(wire, slug).await? else {
             return Ok(None);
         };
-        let standing = self.standing(&conversation, display_token).await?;
+        let (standing, participant) = self.standing(&conversation, display_token).await?;
         let Some(role) = watch_as(
             standing,
             conversation.ways_in.allows(crate::domain::WayIn::Open),
@@ -58,6 +61,9 @@ impl Connection {
             .subscribe(conversation.id, role, since)
             .await
             .map_err(|e| internal_error("subscribe", e))?;
+        let mut veil = self
+            .veil(&conversation, role, standing, participant)
+            .await?;
         let Some(replay) = self.replay_plan(wire, &mut subscription).await? else {
             return Ok(None);
         };
@@ -71,11 +77,46 @@ impl Connection {
         let mut last_sent = since;
         if let Some(range) = replay.store_range {
             last_sent = self
-                .replay_from_store(wire, &subscription, range, last_sent)
+                .replay_from_store(wire, &subscription, range, last_sent, veil.as_mut())
                 .await?;
         }
-        let last_sent = replay_ring(wire, replay.ring, last_sent).await?;
-        go_live(wire, subscription, last_sent).await.map(Some)
+        let last_sent = replay_ring(wire, replay.ring, last_sent, veil.as_mut()).await?;
+        go_live(wire, subscription, last_sent, veil).await.map(Some)
+    }
+
+    /// What this connection must leave out of the tallies: nothing for
+    /// staff and screens holding a display token; for anyone else (a
+    /// participant, or a screen anyone may open where sign-up is open),
+    /// what `tallies_visible` hides from participants, learning which pledges
+    /// this participant voted on from the store (only when the setting
+    /// hides anything: switching to `after_voting` later hides more from
+    /// a connection made before, never less, until it resubscribes).
+    async fn veil(
+        &self,
+        conversation: &Conversation,
+        role: WatchRole,
+        standing: Standing,
+        participant: Option<Uuid>,
+    ) -> Result<Option<Veil>, End> {
+        let sees_all = role == WatchRole::Facilitator
+            || (role == WatchRole::Display && (standing.staff || standing.display_token));
+        if sees_all {
+            return Ok(None);
+        }
+        let participant = participant.filter(|_| role == WatchRole::Participant);
+        let voted = match participant {
+            Some(id) if conversation.tallies_visible != TalliesVisible::Always => {
+                let (votes, _) = self
+                    .state
+                    .store
+                    .votes_of(id)
+                    .await
+                    .map_err(|e| internal_error("subscribe: votes", e))?;
+                votes.into_iter().map(|(item, _)| item).collect()
+            }
+            _ => Vec::new(),
+        };
+        Ok(Some(Veil::new(conversation, participant, voted)))
     }
 
     /// The conversation by slug; a client naming none gets `not_found`.
@@ -98,7 +139,7 @@ impl Connection {
         &self,
         conversation: &Conversation,
         display_token: Option<&str>,
-    ) -> Result<Standing, End> {
+    ) -> Result<(Standing, Option<Uuid>), End> {
         let store = &self.state.store;
         let staff = self
             .caller
@@ -111,7 +152,7 @@ impl Connection {
             .participant_session_now(&self.state, conversation)
             .await
             .map_err(|e| internal_error("subscribe: participant", e))?
-            .is_some();
+            .map(|session| session.participant.id);
         let display_token = match display_token {
             Some(token) => store
                 .display_token_valid(conversation.id, &hash_token(token))
@@ -119,11 +160,12 @@ impl Connection {
                 .map_err(|e| internal_error("subscribe: display token", e))?,
             None => false,
         };
-        Ok(Standing {
+        let standing = Standing {
             staff,
-            participant,
+            participant: participant.is_some(),
             display_token,
-        })
+        };
+        Ok((standing, participant))
     }
 
     /// Records today as one of the conversation's event days (for the
@@ -202,6 +244,7 @@ impl Connection {
         subscription: &Subscription,
         (mut after, before): (i64, i64),
         mut last_sent: i64,
+        mut veil: Option<&mut Veil>,
     ) -> Result<i64, End> {
         let conversation_id = subscription.topic.conversation_id;
         let audience = subscription.audience;
@@ -226,8 +269,9 @@ impl Connection {
                     continue;
                 };
                 let by = (audience == Audience::Moderators).then_some(event.actor.as_str());
-                wire.send_message(event_message(event.seq, projection, by, now))
-                    .await?;
+                let text = event_message(event.seq, projection, by, now).to_text();
+                let veiled = veil.as_mut().and_then(|v| v.event(text.as_str(), now));
+                wire.send(veiled.unwrap_or(text)).await?;
                 last_sent = event.seq;
             }
         }
@@ -236,10 +280,17 @@ impl Connection {
 }
 
 /// Sends the ring's frames after `last_sent`; returns the last seq sent.
-async fn replay_ring(wire: &mut Wire, ring: Vec<Frame>, mut last_sent: i64) -> Result<i64, End> {
+async fn replay_ring(
+    wire: &mut Wire,
+    ring: Vec<Frame>,
+    mut last_sent: i64,
+    mut veil: Option<&mut Veil>,
+) -> Result<i64, End> {
+    let now = Millis::now();
     for Frame { seq, text } in ring {
         if seq > last_sent {
-            wire.send(text).await?;
+            let veiled = veil.as_mut().and_then(|v| v.event(text.as_str(), now));
+            wire.send(veiled.unwrap_or(text)).await?;
             last_sent = seq;
         }
     }
@@ -248,8 +299,13 @@ async fn replay_ring(wire: &mut Wire, ring: Vec<Frame>, mut last_sent: i64) -> R
 
 /// Ends the start of the stream with the current tallies and presence;
 /// from here the connection forwards what changes.
-async fn go_live(wire: &mut Wire, subscription: Subscription, last_sent: i64) -> Result<Live, End> {
-    let (epoch, full) = subscription.topic.full_tallies();
+async fn go_live(
+    wire: &mut Wire,
+    subscription: Subscription,
+    last_sent: i64,
+    veil: Option<Veil>,
+) -> Result<Live, End> {
+    let (epoch, full) = full_tallies(&subscription, veil.as_ref(), Millis::now());
     wire.send(full).await?;
     let presence = subscription.topic.presence_now();
     wire.send(presence.clone()).await?;
@@ -258,6 +314,7 @@ async fn go_live(wire: &mut Wire, subscription: Subscription, last_sent: i64) ->
         last_sent,
         epoch,
         last_presence: presence,
+        veil,
     })
 }
 

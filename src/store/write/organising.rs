@@ -210,7 +210,7 @@ where
         let row = ConversationRow::from_conversation(conversation)?;
         sqlx::query(&format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}, last_seq, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, $20)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 0, $21)"
         ))
         .bind(row.id)
         .bind(row.slug)
@@ -231,6 +231,7 @@ where
         .bind(row.support_contact)
         .bind(row.word_list)
         .bind(row.display)
+        .bind(row.tallies_visible)
         .bind(self.now.0)
         .execute(&mut *self.c)
         .await?;
@@ -266,7 +267,7 @@ where
              ways_in = $5, access_code = $6, moderation = $7, ideas_need_approval = $8, \
              profile_questions = $9, results_visibility = $10, results_while_open = $11, \
              series = $12, archived = $13, support_contact = $14, word_list = $15, display = $16, \
-             email_domains = $18 WHERE id = $17",
+             tallies_visible = $17, email_domains = $19 WHERE id = $18",
         )
         .bind(row.title)
         .bind(row.introduction)
@@ -284,6 +285,7 @@ where
         .bind(row.support_contact)
         .bind(row.word_list)
         .bind(row.display)
+        .bind(row.tallies_visible)
         .bind(row.id)
         .bind(row.email_domains)
         .execute(&mut *self.c)
