@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod client;
+pub mod encoded;
 pub mod error;
 pub mod json;
 pub mod query;
@@ -270,7 +271,7 @@ pub fn router(state: AppState) -> Router {
 /// Below this many bytes an answer goes as it is: it fits in one TCP
 /// packet either way, so compressing it saves no round trip and costs CPU
 /// on the hottest paths (a vote's answer is about 200 bytes).
-const COMPRESS_ABOVE: u16 = 1024;
+pub(crate) const COMPRESS_ABOVE: u16 = 1024;
 
 /// gzip or brotli, whichever the client's `Accept-Encoding` prefers, for
 /// the API's answers, the pages and their files, CSV and SVG exports.

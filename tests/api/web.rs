@@ -314,3 +314,60 @@ async fn an_unknown_conversation_address_is_a_404_page() {
     assert_eq!(header(&headers, &CONTENT_TYPE), "application/problem+json");
     app.stop().await;
 }
+
+/// The report is kept already serialised and compressed (src/http/encoded.rs):
+/// it must still answer in the coding each client asks for, the same JSON
+/// in every coding, with `Vary` and the report's own `Cache-Control`.
+#[tokio::test]
+async fn the_kept_report_answers_in_the_coding_asked_for() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, _) = app.conversation(&admin, json!({}), 12).await;
+    let cookie = staff_cookie(&app, Role::Admin).await;
+    let path = format!("/api/conversations/{slug}/report");
+
+    let (status, headers, plain) = fetch(&app, &path, &[(reqwest::header::COOKIE, &cookie)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, &CONTENT_ENCODING), "");
+    assert_eq!(header(&headers, &CONTENT_TYPE), "application/json");
+    assert!(plain.len() > 2048, "the report is {} bytes", plain.len());
+    let plain: Value = serde_json::from_slice(&plain).expect("JSON");
+
+    for (asked, expected) in [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("gzip, deflate, br, zstd", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("br;q=0, gzip;q=0", ""),
+        ("identity", ""),
+    ] {
+        let (status, headers, body) = fetch(
+            &app,
+            &path,
+            &[(ACCEPT_ENCODING, asked), (reqwest::header::COOKIE, &cookie)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{asked}");
+        assert_eq!(
+            header(&headers, &CONTENT_ENCODING),
+            expected,
+            "asked for {asked}"
+        );
+        assert!(
+            header(&headers, &VARY)
+                .to_ascii_lowercase()
+                .contains("accept-encoding"),
+            "{asked}: Vary names Accept-Encoding"
+        );
+        assert_eq!(header(&headers, &CACHE_CONTROL), "private, no-cache");
+        let decoded: Value = serde_json::from_slice(&decode(&headers, &body)).expect("JSON");
+        assert_eq!(decoded, plain, "{asked}: the same report");
+        if !expected.is_empty() {
+            assert!(
+                body.len() * 2 < serde_json::to_vec(&plain).unwrap().len(),
+                "{asked}: smaller"
+            );
+        }
+    }
+    app.stop().await;
+}

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 
 use super::report_cache::Built;
@@ -79,13 +79,16 @@ fn download(content_type: &'static str, filename: String, body: String) -> Respo
     )
 }
 
+/// Served from the bytes kept with the report (no serialising or
+/// compressing per request).
 async fn json_report(
     State(state): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let built = load(&state, &caller, &slug).await?;
-    Ok(private(Json(&built.report).into_response()))
+    Ok(private(built.json.respond(&headers)))
 }
 
 #[derive(Deserialize)]

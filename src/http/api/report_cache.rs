@@ -30,6 +30,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::domain::{ConversationState, Millis};
+use crate::http::encoded::EncodedJson;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::report::{self, Options, Report, View};
@@ -47,6 +48,9 @@ const IDLE: Duration = Duration::from_secs(30 * 60);
 pub struct Built {
     pub data: ReportData,
     pub report: Report,
+    /// The report's JSON answer, serialised and compressed once per build
+    /// rather than per reader (see `http::encoded`).
+    pub json: EncodedJson,
     version: DataVersion,
 }
 
@@ -197,14 +201,16 @@ async fn refresh_now(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let built = tokio::task::spawn_blocking(move || {
         let report = report::build(&data, &options);
-        Built {
+        let json = EncodedJson::new(&report).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok::<_, ApiError>(Built {
             data,
             report,
+            json,
             version,
-        }
+        })
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     metrics::counter!(COMPUTATIONS_METRIC, "conversation" => built.data.conversation.slug.clone())
         .increment(1);
     let latest = Latest {
