@@ -21,7 +21,7 @@ struct Cli {
     /// Votes (comment-stream: comments) per second.
     #[arg(long, short = 'r', default_value_t = 100.0)]
     rate: f64,
-    /// Seconds the measured phase lasts (big-conversation: per endpoint) [default: 3; soak: 600].
+    /// Seconds the measured phase lasts (big-conversation: per endpoint) [default: 3; soak: 600; restarts: 20].
     #[arg(long, short = 'd')]
     duration: Option<f64>,
     /// chorus nodes (cluster: at least 2).
@@ -90,6 +90,9 @@ struct Cli {
     /// The tally interval the floor and socketio-coalesced use, in milliseconds (chorus's default is 100).
     #[arg(long, default_value_t = 100)]
     tally_interval_ms: u64,
+    /// restarts: seconds each service stays down before it is started again.
+    #[arg(long, default_value_t = 2.0)]
+    outage_s: f64,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -115,7 +118,11 @@ impl Cli {
             None => None,
         };
         let soak = self.scenario == Scenario::Soak;
-        let duration = self.duration.unwrap_or(if soak { 600.0 } else { 3.0 });
+        let duration = self.duration.unwrap_or(match self.scenario {
+            Scenario::Soak => 600.0,
+            Scenario::Restarts => 20.0,
+            _ => 3.0,
+        });
         if !(duration > 0.0 && duration.is_finite()) {
             anyhow::bail!("--duration takes a positive number of seconds");
         }
@@ -143,6 +150,7 @@ impl Cli {
             connect_batch: self.connect_batch,
             max_in_flight: self.max_in_flight,
             tally_interval: Duration::from_millis(self.tally_interval_ms),
+            outage: Duration::from_secs_f64(self.outage_s.max(0.0)),
             progress: !self.quiet,
             keep: self.keep,
         })
