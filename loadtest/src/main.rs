@@ -39,6 +39,9 @@ struct Cli {
     /// Append the reports as a Markdown section (command, table, ratios) to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// The Markdown section's heading [default: the scenario's name].
+    #[arg(long)]
+    title: Option<String>,
     /// A running chorus to load (no server CPU/RSS figures then).
     #[arg(long)]
     target: Option<String>,
@@ -176,6 +179,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json.clone();
     let markdown = cli.markdown.clone();
+    let title = cli.title.clone();
     let scenario = cli.scenario;
     let opts = match cli.options() {
         Ok(o) => o,
@@ -200,7 +204,12 @@ fn main() -> ExitCode {
     }
     if let Some(path) = markdown {
         let command = command_line(&args);
-        let section = report::markdown(&command, &reports);
+        let mut section = report::markdown(&command, &reports);
+        if let Some(title) = title {
+            // The first line is the heading: `### scenario`.
+            let rest = section.split_once('\n').map_or("", |(_, rest)| rest);
+            section = format!("### {title}\n{rest}");
+        }
         let appended = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -221,7 +230,7 @@ fn main() -> ExitCode {
 
 /// The command as typed, without the options that only say where files are.
 fn command_line(args: &[String]) -> String {
-    const WHERE: [&str; 3] = ["--markdown", "--json", "--chorus-bin"];
+    const WHERE: [&str; 4] = ["--markdown", "--json", "--chorus-bin", "--title"];
     let mut words = vec!["loadtest".to_string()];
     let mut skip = false;
     for a in &args[1..] {
