@@ -23,7 +23,11 @@
 //!   sockets); `latency`: matching deliveries to send times, histograms.
 //! - `scenarios`: event-burst, comment-stream, idle, ingest, fanout, cluster,
 //!   big-conversation (seeds a big conversation, then times the read endpoints),
-//!   soak (hours of steady load with reconnects: does memory grow?).
+//!   soak (hours of steady load with reconnects: does memory grow?), restarts
+//!   (PostgreSQL and Redis restarted under a cluster: refusals, hangs, exactness).
+//! - `services`: a private PostgreSQL and Redis to restart; `outage`: judging
+//!   each restart from every try of every write; `ratios`: chorus against its
+//!   references in the same run, with the goals.
 //! - `host`: file descriptor limit, server CPU and memory from /proc.
 
 pub mod chorus_env;
@@ -34,10 +38,13 @@ pub mod ledger;
 pub mod load;
 pub mod net;
 pub mod options;
+pub mod outage;
 pub mod process;
 pub mod progress;
+pub mod ratios;
 pub mod report;
 pub mod scenarios;
+pub mod services;
 pub mod subscriber;
 pub mod systems;
 pub mod wire;
@@ -50,8 +57,11 @@ pub use report::{Latency, Report};
 /// gets a report with `exact: false` and the reason in `problems`.
 pub async fn run(scenario: Scenario, opts: Options) -> anyhow::Result<Vec<Report>> {
     host::raise_fd_limit();
-    if scenario == Scenario::Cluster && opts.target.is_some() {
-        anyhow::bail!("the cluster scenario starts its own nodes; it does not take --target");
+    if matches!(scenario, Scenario::Cluster | Scenario::Restarts) && opts.target.is_some() {
+        anyhow::bail!(
+            "the {} scenario starts its own nodes; it does not take --target",
+            scenario.name()
+        );
     }
     Ok(scenarios::run(scenario, &opts).await)
 }

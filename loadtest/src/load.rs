@@ -36,7 +36,7 @@ impl Voters {
 
     /// A random voter not already voting (one vote in flight per voter keeps
     /// "the last acknowledged choice" well defined).
-    fn claim(&self) -> Option<usize> {
+    pub fn claim(&self) -> Option<usize> {
         let mut rng = rand::thread_rng();
         for _ in 0..16 {
             let v = rng.gen_range(0..self.voters.len());
@@ -47,7 +47,7 @@ impl Voters {
         None
     }
 
-    fn release(&self, v: usize) {
+    pub fn release(&self, v: usize) {
         self.busy[v].store(false, Ordering::Release);
     }
 }
@@ -63,7 +63,7 @@ pub struct LoadStats {
 }
 
 impl LoadStats {
-    fn error(&self, e: anyhow::Error) {
+    pub fn error(&self, e: anyhow::Error) {
         self.errors.fetch_add(1, Ordering::Relaxed);
         let mut first = self.first_errors.lock().expect("lock");
         if first.len() < 5 {

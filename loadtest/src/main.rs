@@ -21,7 +21,7 @@ struct Cli {
     /// Votes (comment-stream: comments) per second.
     #[arg(long, short = 'r', default_value_t = 100.0)]
     rate: f64,
-    /// Seconds the measured phase lasts (big-conversation: per endpoint) [default: 3; soak: 600].
+    /// Seconds the measured phase lasts (big-conversation: per endpoint) [default: 3; soak: 600; restarts: 20].
     #[arg(long, short = 'd')]
     duration: Option<f64>,
     /// chorus nodes (cluster: at least 2).
@@ -39,6 +39,9 @@ struct Cli {
     /// Append the reports as a Markdown section (command, table, ratios) to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// The Markdown section's heading [default: the scenario's name].
+    #[arg(long)]
+    title: Option<String>,
     /// A running chorus to load (no server CPU/RSS figures then).
     #[arg(long)]
     target: Option<String>,
@@ -90,6 +93,9 @@ struct Cli {
     /// The tally interval the floor and socketio-coalesced use, in milliseconds (chorus's default is 100).
     #[arg(long, default_value_t = 100)]
     tally_interval_ms: u64,
+    /// restarts: seconds each service stays down before it is started again.
+    #[arg(long, default_value_t = 2.0)]
+    outage_s: f64,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -115,7 +121,11 @@ impl Cli {
             None => None,
         };
         let soak = self.scenario == Scenario::Soak;
-        let duration = self.duration.unwrap_or(if soak { 600.0 } else { 3.0 });
+        let duration = self.duration.unwrap_or(match self.scenario {
+            Scenario::Soak => 600.0,
+            Scenario::Restarts => 20.0,
+            _ => 3.0,
+        });
         if !(duration > 0.0 && duration.is_finite()) {
             anyhow::bail!("--duration takes a positive number of seconds");
         }
@@ -143,6 +153,7 @@ impl Cli {
             connect_batch: self.connect_batch,
             max_in_flight: self.max_in_flight,
             tally_interval: Duration::from_millis(self.tally_interval_ms),
+            outage: Duration::from_secs_f64(self.outage_s.max(0.0)),
             progress: !self.quiet,
             keep: self.keep,
         })
@@ -168,6 +179,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json.clone();
     let markdown = cli.markdown.clone();
+    let title = cli.title.clone();
     let scenario = cli.scenario;
     let opts = match cli.options() {
         Ok(o) => o,
@@ -192,7 +204,12 @@ fn main() -> ExitCode {
     }
     if let Some(path) = markdown {
         let command = command_line(&args);
-        let section = report::markdown(&command, &reports);
+        let mut section = report::markdown(&command, &reports);
+        if let Some(title) = title {
+            // The first line is the heading: `### scenario`.
+            let rest = section.split_once('\n').map_or("", |(_, rest)| rest);
+            section = format!("### {title}\n{rest}");
+        }
         let appended = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -213,7 +230,7 @@ fn main() -> ExitCode {
 
 /// The command as typed, without the options that only say where files are.
 fn command_line(args: &[String]) -> String {
-    const WHERE: [&str; 3] = ["--markdown", "--json", "--chorus-bin"];
+    const WHERE: [&str; 4] = ["--markdown", "--json", "--chorus-bin", "--title"];
     let mut words = vec!["loadtest".to_string()];
     let mut skip = false;
     for a in &args[1..] {

@@ -23,6 +23,8 @@ pub enum Scenario {
     BigConversation,
     /// N connections for a long time (default 10 minutes) under votes, comments, moderation and reconnects: memory growth.
     Soak,
+    /// Two nodes on a private PostgreSQL and Redis; each restarted mid-burst: refusals, hangs, exactness.
+    Restarts,
 }
 
 impl Scenario {
@@ -36,6 +38,7 @@ impl Scenario {
             Scenario::Cluster => "cluster",
             Scenario::BigConversation => "big-conversation",
             Scenario::Soak => "soak",
+            Scenario::Restarts => "restarts",
         }
     }
 
@@ -136,6 +139,8 @@ pub struct Options {
     pub max_in_flight: usize,
     /// The chorus tally interval the floor and socketio-coalesced use.
     pub tally_interval: Duration,
+    /// restarts: how long each service stays down.
+    pub outage: Duration,
     /// Show a progress bar.
     pub progress: bool,
     /// Keep the servers' data and logs (printed) instead of deleting them.
@@ -168,6 +173,7 @@ impl Default for Options {
             connect_batch: 256,
             max_in_flight: 1024,
             tally_interval: Duration::from_millis(100),
+            outage: Duration::from_secs(2),
             progress: false,
             keep: false,
         }

@@ -45,6 +45,9 @@ pub struct Report {
     pub duration_s: f64,
     /// Acknowledged (durable) votes per second.
     pub votes_per_s: f64,
+    /// The rate the open-loop load offered (event-burst, cluster, restarts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_votes_per_s: Option<f64>,
     /// Acknowledged comments per second (comment-stream).
     pub comments_per_s: f64,
     /// Data frames received per second over all clients.
@@ -86,6 +89,9 @@ pub struct Report {
     /// soak: the server's memory over the run and what the clients did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soak: Option<Soak>,
+    /// restarts: each service restart and what the writers saw around it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restarts: Vec<crate::outage::Restart>,
     /// Every client's final state equals the store's; every comment once, in order.
     pub exact: bool,
     /// Why `exact` is false, or other things that went wrong.
@@ -177,6 +183,10 @@ pub fn write_json(path: &Path, reports: &[Report]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the ratio lines are: times, CPU and memory are better below 1, rates above.
+const RATIOS_TITLE: &str =
+    "chorus / reference in this run (latency, CPU, memory: below 1 is better; votes/s, frames/s: above)";
+
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"))
 }
@@ -195,7 +205,7 @@ pub fn table(reports: &[Report]) -> String {
     }
     let _ = writeln!(
         out,
-        "{:<15} {:<18} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
+        "{:<15} {:<18} {:>6} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>7} {:>7} {:>5}",
         "scenario",
         "system",
         "conns",
@@ -205,6 +215,7 @@ pub fn table(reports: &[Report]) -> String {
         "p99 ms",
         "max ms",
         "x-node99",
+        "answer99",
         "KB/conn",
         "cpu s",
         "us/upd",
@@ -215,7 +226,7 @@ pub fn table(reports: &[Report]) -> String {
         let writes = r.votes_per_s + r.comments_per_s;
         let _ = writeln!(
             out,
-            "{:<15} {:<18} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>9} {:>8} {:>7} {:>7} {:>5}",
+            "{:<15} {:<18} {:>6} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>8} {:>9} {:>8} {:>7} {:>7} {:>5}",
             r.scenario,
             r.system,
             r.connections,
@@ -225,6 +236,9 @@ pub fn table(reports: &[Report]) -> String {
             r.latency_ms.p99,
             r.latency_ms.max,
             r.cross_node_latency_ms
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", l.p99)),
+            r.answer_latency_ms
                 .as_ref()
                 .map_or("-".to_string(), |l| format!("{:.1}", l.p99)),
             opt(r.rss_per_connection_kb, 1),
@@ -238,10 +252,22 @@ pub fn table(reports: &[Report]) -> String {
         if let Some(soak) = &r.soak {
             let _ = writeln!(out, "\n{} {}: {}", r.scenario, r.system, soak.summary());
         }
+        if !r.restarts.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} {}: {}",
+                r.scenario,
+                r.system,
+                crate::ratios::acknowledged(r)
+            );
+        }
+        for restart in &r.restarts {
+            let _ = writeln!(out, "\n{} {}: {}", r.scenario, r.system, restart.summary());
+        }
     }
-    let ratios = ratios(reports);
+    let ratios = crate::ratios::lines(reports);
     if !ratios.is_empty() {
-        let _ = writeln!(out, "\nchorus / peer (below 1 means chorus is better):");
+        let _ = writeln!(out, "\n{RATIOS_TITLE}:");
         for line in ratios {
             let _ = writeln!(out, "  {line}");
         }
@@ -365,33 +391,6 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// chorus / peer ratios of p99 latency, CPU per delivered update and memory per
-/// connection, for each scenario (and fanout step) both ran.
-fn ratios(reports: &[Report]) -> Vec<String> {
-    let mut lines = Vec::new();
-    for c in reports.iter().filter(|r| r.system.starts_with("chorus")) {
-        for p in reports.iter().filter(|r| {
-            !r.system.starts_with("chorus")
-                && r.scenario == c.scenario
-                && r.connections == c.connections
-        }) {
-            let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
-                _ => "-".to_string(),
-            };
-            let lat = ratio(Some(c.latency_ms.p99), Some(p.latency_ms.p99));
-            let cpu = ratio(c.cpu_us_per_update, p.cpu_us_per_update);
-            let mem = ratio(c.rss_per_connection_kb, p.rss_per_connection_kb);
-            let frames = ratio(Some(c.frames_per_s), Some(p.frames_per_s));
-            lines.push(format!(
-                "{} @{} vs {}: p99 {lat}, cpu/update {cpu}, mem/conn {mem}, frames/s {frames}",
-                c.scenario, c.connections, p.system
-            ));
-        }
-    }
-    lines
-}
-
 /// The reports as a Markdown section: the command, a table, the ratios.
 pub fn markdown(command: &str, reports: &[Report]) -> String {
     let mut out = String::new();
@@ -460,10 +459,16 @@ pub fn markdown(command: &str, reports: &[Report]) -> String {
         if let Some(soak) = &r.soak {
             let _ = writeln!(out, "\n{}: {}.", r.system, soak.summary());
         }
+        if !r.restarts.is_empty() {
+            let _ = writeln!(out, "\n- {}: {}.", r.system, crate::ratios::acknowledged(r));
+        }
+        for restart in &r.restarts {
+            let _ = writeln!(out, "- {}: {}.", r.system, restart.summary());
+        }
     }
-    let ratios = ratios(reports);
+    let ratios = crate::ratios::lines(reports);
     if !ratios.is_empty() {
-        let _ = writeln!(out, "\nchorus / peer (below 1 means chorus is better):\n");
+        let _ = writeln!(out, "\n{RATIOS_TITLE}:\n");
         for line in ratios {
             let _ = writeln!(out, "- {line}");
         }

@@ -163,3 +163,50 @@ async fn loadtest_soak() {
     );
     assert!(soak.resumes >= 1 && soak.comments > 0, "{soak:?}");
 }
+
+/// Two nodes on a PostgreSQL and a Redis of the scenario's own; 20 voters at
+/// 20 votes/s for 13 s while PostgreSQL, then Redis, is down for a second.
+/// Every vote is retried with its request id until acknowledged; the store
+/// and every watcher must agree with the acknowledged votes, every 503 must
+/// carry Retry-After, and no answer may take longer than 10 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loadtest_restarts() {
+    if !crate::helpers::postgres_reachable().await {
+        return;
+    }
+    let reports = smoke(
+        Scenario::Restarts,
+        Options {
+            connections: 20,
+            rate: 20.0,
+            duration: Duration::from_secs(13),
+            outage: Duration::from_secs(1),
+            ..small()
+        },
+    )
+    .await;
+    let restarts = &reports[0].restarts;
+    assert_eq!(
+        restarts
+            .iter()
+            .map(|r| r.service.as_str())
+            .collect::<Vec<_>>(),
+        ["postgresql", "redis"],
+        "{}",
+        loadtest::report::table(&reports)
+    );
+    // Not `as_promised()`: a vote in flight when PostgreSQL stops is answered
+    // 500 today (the defect postgres_outage.rs pins down), so other failures
+    // are reported, not asserted here.
+    for r in restarts {
+        assert!(
+            r.attempts > 0
+                && r.accepted_again_after_s.is_some()
+                && r.hangs == 0
+                && r.refused_without_retry_after == 0,
+            "{}",
+            r.summary()
+        );
+    }
+    assert_eq!(reports[0].write_errors, 0, "{:?}", reports[0].problems);
+}

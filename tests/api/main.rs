@@ -18,6 +18,7 @@ mod loadtest_smoke;
 mod opinion;
 mod organising;
 mod participation;
+mod postgres_outage;
 mod report;
 mod report_cache;
 mod report_privacy;

@@ -87,6 +87,7 @@ async fn measure(
     );
     let acked = stats.acknowledged.load(Ordering::Relaxed);
     report.votes_per_s = (acked as f64 / opts.duration.as_secs_f64()).round();
+    report.offered_votes_per_s = Some(opts.rate);
     report.answer_latency_ms = Some(Latency::from_micros(&stats.answer.merged()));
     report.write_errors = stats.errors.load(Ordering::Relaxed);
     report.skipped_sends = stats.skipped.load(Ordering::Relaxed);

@@ -8,6 +8,7 @@ pub mod event_burst;
 pub mod fanout;
 pub mod idle;
 pub mod ingest;
+pub mod restarts;
 pub mod soak;
 
 use common::Kind;
@@ -47,20 +48,26 @@ pub async fn run(scenario: Scenario, opts: &Options) -> Vec<Report> {
             }
         }
         Scenario::Cluster => {
-            // Several nodes need shared truth: chorus runs on PostgreSQL and Redis here.
+            // Several nodes need shared truth: chorus runs on PostgreSQL and Redis here,
+            // after its reference, one node on SQLite under the same workload.
             let nodes = opts.nodes.max(2);
             for kind in common::kinds(opts, true) {
-                let kind = match kind {
-                    Kind::Chorus(_) => Kind::Chorus(Database::Postgres),
+                let runs = match kind {
+                    Kind::Chorus(_) => vec![
+                        (Kind::Chorus(Database::Sqlite), 1),
+                        (Kind::Chorus(Database::Postgres), nodes),
+                    ],
                     Kind::Peer(Peer::Floor) => continue,
-                    other => other,
+                    other => vec![(other, nodes)],
                 };
-                push(
-                    &mut reports,
-                    scenario,
-                    kind,
-                    event_burst::run("cluster", kind, opts, nodes).await,
-                );
+                for (kind, nodes) in runs {
+                    let mut report = match event_burst::run("cluster", kind, opts, nodes).await {
+                        Ok(r) => r,
+                        Err(e) => failed(scenario, kind, e),
+                    };
+                    report.nodes = nodes;
+                    reports.push(report);
+                }
             }
         }
         Scenario::CommentStream => {
@@ -93,6 +100,12 @@ pub async fn run(scenario: Scenario, opts: &Options) -> Vec<Report> {
                     Ok(rows) => reports.extend(rows),
                     Err(e) => reports.push(failed(scenario, kind, e)),
                 }
+            }
+        }
+        Scenario::Restarts => {
+            if !opts.skip_chorus {
+                let kind = Kind::Chorus(Database::Postgres);
+                push(&mut reports, scenario, kind, restarts::run(opts).await);
             }
         }
         Scenario::Soak => {

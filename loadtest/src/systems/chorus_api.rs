@@ -41,6 +41,18 @@ pub struct Snapshot {
     pub seq: u64,
 }
 
+/// One try of a vote: its tally, or the status it was refused with.
+#[derive(Debug)]
+pub enum VoteAttempt {
+    Accepted(Held),
+    Refused {
+        status: u16,
+        /// `Retry-After` in seconds, when the answer carried one.
+        retry_after: Option<u64>,
+        body: String,
+    },
+}
+
 #[derive(Debug, Deserialize)]
 struct VoteAnswer {
     tally: TallyAnswer,
@@ -189,6 +201,55 @@ impl Api<'_> {
             wrong: answer.tally.wrong,
             version: answer.tally.version,
         })
+    }
+
+    /// `PUT .../vote` once with the caller's request id, as a client that
+    /// retries sends it: the answer whatever its status (only a failed
+    /// connection or an unreadable success is an error).
+    pub async fn vote_attempt(
+        &self,
+        cookie: &str,
+        slug: &str,
+        item: &str,
+        choice: &str,
+        request_id: uuid::Uuid,
+    ) -> anyhow::Result<VoteAttempt> {
+        let body = json!({"request_id": request_id, "choice": choice});
+        let resp = self
+            .request(
+                Method::PUT,
+                &format!("/api/conversations/{slug}/items/{item}/vote"),
+                Some(cookie),
+            )
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let body: String = resp
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect();
+            return Ok(VoteAttempt::Refused {
+                status,
+                retry_after,
+                body,
+            });
+        }
+        let answer: VoteAnswer = resp.json().await.context("vote answer")?;
+        Ok(VoteAttempt::Accepted(Held {
+            strong: answer.tally.strong,
+            wrong: answer.tally.wrong,
+            version: answer.tally.version,
+        }))
     }
 
     /// `POST /api/conversations/{slug}/items/{item}/comments` with a client-made
