@@ -170,6 +170,10 @@ impl From<StoreError> for ApiError {
                 ApiError::Unavailable("the server is busy; try again shortly".into())
             }
             StoreError::Closed => ApiError::Unavailable("the server is shutting down".into()),
+            StoreError::Unavailable(reason) => {
+                tracing::warn!(%reason, "the database is unreachable");
+                ApiError::Unavailable("the database cannot be reached; try again shortly".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -67,12 +67,47 @@ pub enum StoreError {
     /// The writer has shut down.
     #[error("the store is closed")]
     Closed,
+    /// The database cannot be reached (down, restarting, no connection
+    /// free in time): nothing was written, and the caller may retry the
+    /// same request shortly. Told apart from other database errors so
+    /// clients get 503 with Retry-After rather than 500.
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        if unreachable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// Whether the error says the database could not be reached rather than
+/// that it refused the statement: no connection in time, a broken socket,
+/// or PostgreSQL's connection exceptions (SQLSTATE class 08) and shutdown
+/// codes (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect
+/// now, as while it starts).
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
+    }
 }
 
 impl StoreError {

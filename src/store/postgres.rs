@@ -108,6 +108,16 @@ impl Backend for Postgres {
     }
 }
 
+/// How long a batch waits for the writer's one connection. It is free
+/// unless PostgreSQL is unreachable (the pool is then reconnecting), so
+/// waiting longer only delays the 503 that tells clients to retry
+/// (docs/operations.md, "PostgreSQL is unreachable").
+const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Reads share a pool and may queue behind each other under load, so they
+/// wait a little longer before the 503 (a write whose conversation is not
+/// cached reads it first: refused within these 2 s).
+const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connects to the PostgreSQL database the URL names.
 pub async fn open(url: &str, settings: &StoreSettings) -> Result<SqlStore<Postgres>, StoreError> {
     let options = PgConnectOptions::from_str(url)?;
@@ -116,7 +126,7 @@ pub async fn open(url: &str, settings: &StoreSettings) -> Result<SqlStore<Postgr
         move || async move {
             let pool = PgPoolOptions::new()
                 .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
                 .connect_with(writer_options)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -128,7 +138,7 @@ pub async fn open(url: &str, settings: &StoreSettings) -> Result<SqlStore<Postgr
     .await?;
     let reads = PgPoolOptions::new()
         .max_connections(settings.read_connections.get())
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(READ_ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;
     Ok(SqlStore { reads, writer })

@@ -152,8 +152,7 @@ pub async fn open(url: &str, settings: &StoreSettings) -> Result<SqlStore<Sqlite
         .busy_timeout(Duration::from_secs(10));
     if let Some(parent) = options.get_filename().parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::from(sqlx::Error::Io(e)))?;
         }
     }
     let writer_options = options.clone();

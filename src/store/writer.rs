@@ -94,7 +94,7 @@ impl Writer {
                     }
                 });
             })
-            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            .map_err(|e| StoreError::from(sqlx::Error::Io(e)))?;
         is_ready.await.map_err(|_| StoreError::Closed)??;
         Ok(Writer {
             queue: Mutex::new(Some(sender)),
@@ -185,6 +185,13 @@ where
 {
     match try_batch_retrying(pool, batch).await {
         Ok(()) => {}
+        // Unreachable for one is unreachable for all: answer every write at
+        // once (503) rather than wait for the database again write by write.
+        Err(StoreError::Unavailable(reason)) => {
+            for pending in batch.iter_mut() {
+                pending.job().fail(StoreError::Unavailable(reason.clone()));
+            }
+        }
         Err(error) if batch.len() > 1 => {
             tracing::warn!(%error, size = batch.len(), "group commit failed; retrying writes one by one");
             for pending in batch.iter_mut() {

@@ -195,15 +195,12 @@ async fn loadtest_restarts() {
         "{}",
         loadtest::report::table(&reports)
     );
-    // Not `as_promised()`: a vote in flight when PostgreSQL stops is answered
-    // 500 today (the defect postgres_outage.rs pins down), so other failures
-    // are reported, not asserted here.
+    // Only what docs/operations.md promises: refusals are 503s with
+    // Retry-After, nothing else fails, nothing hangs, and writes are
+    // accepted again once the service is back.
     for r in restarts {
         assert!(
-            r.attempts > 0
-                && r.accepted_again_after_s.is_some()
-                && r.hangs == 0
-                && r.refused_without_retry_after == 0,
+            r.attempts > 0 && r.accepted_again_after_s.is_some() && r.as_promised(),
             "{}",
             r.summary()
         );

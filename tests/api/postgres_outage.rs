@@ -1,11 +1,13 @@
 //! docs/operations.md, "PostgreSQL is unreachable": writes fail with 503
 //! and Retry-After (nothing is acknowledged that is not durable), and the
 //! web client retries them with the same UUIDs. Found by loadtest's
-//! `restarts` scenario (issue 15): today a write waits out the connection
-//! pool's 10 s acquire timeout (src/store/postgres.rs) and is answered 500
-//! without Retry-After (`sqlx::Error::PoolTimedOut` becomes
-//! `ApiError::Internal` in src/http/error.rs); a batch that fails so is
-//! retried write by write, each waiting again, so answers take up to ~17 s.
+//! `restarts` scenario (issue 15): a write waited out the connection
+//! pool's 10 s acquire timeout (src/store/postgres.rs) and was answered 500
+//! without Retry-After (`sqlx::Error::PoolTimedOut` became
+//! `ApiError::Internal` in src/http/error.rs), and a batch that failed so
+//! was retried write by write, each waiting again (answers up to ~17 s).
+//! Now an unreachable database is `StoreError::Unavailable`: 503 within
+//! the writer's 1 s wait for its connection.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +18,6 @@ use uuid::Uuid;
 use crate::crash::start_chorus;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "chorus defect (issue 15, found by loadtest restarts): while PostgreSQL is down a write waits 10 s and is answered 500"]
 async fn a_vote_while_postgresql_is_down_is_refused_at_once_with_503_and_kept_once_it_is_back() {
     let mut postgres = loadtest::services::PrivatePostgres::start()
         .await
