@@ -36,9 +36,11 @@ export function counts() {
     if (needsReview(e)) r++;
     if (e.d.status === 'hidden') hd++;
   }
-  // "+" while the server holds more than the desk has read.
+  // "+" while the server holds more than the desk has read. "New" is
+  // worked out from what the desk has read, so unseen entries may lie
+  // beyond it as long as "All" has more.
   const more = (/** @type {string} */ q) => (cursors.get(q)?.more ? '+' : '');
-  byId('n-new').textContent = fmt(n);
+  byId('n-new').textContent = fmt(n) + more('all');
   byId('n-review').textContent = fmt(r) + more('review');
   byId('n-all').textContent = fmt(a) + more('all');
   byId('n-hidden').textContent = fmt(hd) + more('hidden');
