@@ -175,6 +175,8 @@ pub struct HubSettings {
     pub gap_timeout_ms: u64,
     /// Idle conversations are dropped from memory after this.
     pub topic_idle_s: u64,
+    /// Threads of the runtime the connections and topics run on.
+    pub fanout_threads: NonZeroUsize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,8 @@
 //! handler asks it for a [`topic::Subscription`] and pumps it.
 
 pub mod bus;
+pub mod fanout;
+pub mod outbox;
 pub mod protocol;
 pub mod topic;
 
@@ -49,6 +51,8 @@ pub struct Hub {
     tasks: TaskTracker,
     /// Cancelled at shutdown.
     shutdown: CancellationToken,
+    /// Where topics and connections run ([`fanout`]).
+    fanout: tokio::runtime::Handle,
 }
 
 impl Hub {
@@ -59,8 +63,10 @@ impl Hub {
         tasks: TaskTracker,
         shutdown: CancellationToken,
     ) -> Arc<Hub> {
+        let fanout = fanout::handle(settings.fanout_threads.get());
         Arc::new(Hub {
             node_id,
+            fanout,
             settings,
             store,
             topics: Mutex::new(HashMap::new()),
@@ -76,6 +82,11 @@ impl Hub {
         if self.bus.set(bus).is_err() {
             panic!("the hub's bus is attached once");
         }
+    }
+
+    /// The runtime live connections are to run on.
+    pub fn fanout(&self) -> &tokio::runtime::Handle {
+        &self.fanout
     }
 
     fn bus(&self) -> &Arc<dyn Bus> {
@@ -180,7 +191,8 @@ impl Hub {
             topics.insert(conversation_id, topic.clone());
             topic.subscribe(role, since)
         };
-        self.tasks.spawn(self.clone().run_topic(topic));
+        self.tasks
+            .spawn_on(self.clone().run_topic(topic), &self.fanout);
         metrics::gauge!("chorus_topics").increment(1.0);
         Ok(subscription)
     }

@@ -3,13 +3,14 @@
 //! A topic puts events in sequence order (holding early arrivals until the
 //! gap closes, and fetching from the store what never arrives), projects
 //! and serialises each one once per audience, keeps the recent ones in a
-//! ring for resuming clients, and hands them to subscribers through one
-//! broadcast channel per audience (bounded: a subscriber that falls too far
+//! ring for resuming clients, and pushes the shared bytes into each
+//! subscriber's [`Outbox`] (bounded: a subscriber that falls too far
 //! behind finds out it lagged and is closed with 4008).
 //!
 //! Tallies are not events: the topic keeps the newest version of each and
-//! publishes one frame per tick with those that changed, through a watch
-//! channel, so a slow reader only ever sees the latest frame.
+//! publishes one frame per tick with those that changed, into a slot of
+//! each outbox that keeps only the newest, so a slow reader only ever sees
+//! the latest frame.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+use super::outbox::Outbox;
 use super::protocol::{event_message, CommentUps, ItemTally, Presence, ServerMessage};
 use crate::config::HubSettings;
 use crate::domain::event::project;
@@ -75,6 +76,18 @@ struct State {
     epoch: u64,
     /// Presence shares of other nodes: counts and when they expire.
     remote_presence: HashMap<String, (Presence, Instant)>,
+    /// The presence frame published last.
+    presence: Utf8Bytes,
+    /// Every subscriber's outbox, per audience: participants and
+    /// displays, then facilitators.
+    outboxes: [Vec<Arc<Outbox>>; 2],
+}
+
+fn audience_index(audience: Audience) -> usize {
+    match audience {
+        Audience::Public => 0,
+        Audience::Moderators => 1,
+    }
 }
 
 /// A versioned count: of two copies, the one with the larger version is
@@ -174,14 +187,6 @@ pub struct Topic {
     pub conversation_id: Uuid,
     settings: HubSettings,
     state: Mutex<State>,
-    /// Live events for participants and displays.
-    public: broadcast::Sender<Frame>,
-    /// Live events for facilitators.
-    moderators: broadcast::Sender<Frame>,
-    /// The latest tally frame.
-    tallies: watch::Sender<Arc<TallyFrame>>,
-    /// The latest presence frame (bytes) for this conversation.
-    presence: watch::Sender<Utf8Bytes>,
     /// Connections on this node by kind: participants, facilitators, displays.
     local: [AtomicU64; 3],
 }
@@ -202,14 +207,19 @@ pub enum Start {
 pub struct Subscription {
     pub topic: Arc<Topic>,
     pub audience: Audience,
-    pub live: broadcast::Receiver<Frame>,
-    pub tallies: watch::Receiver<Arc<TallyFrame>>,
-    pub presence: watch::Receiver<Utf8Bytes>,
+    /// Where the topic puts what this connection is to send.
+    pub outbox: Arc<Outbox>,
     /// The sequence number the stream starts after.
     pub since: i64,
     pub start: Start,
     /// Decrements this node's presence count when the connection ends.
     _presence: PresenceGuard,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.topic.unsubscribe(self.audience, &self.outbox);
+    }
 }
 
 /// Counts one connection in a topic's presence while it lives.
@@ -239,16 +249,6 @@ impl Topic {
         tallies: Tallies,
         settings: &HubSettings,
     ) -> Topic {
-        let (public, _) = broadcast::channel(settings.event_queue.get());
-        let (moderators, _) = broadcast::channel(settings.event_queue.get());
-        let first = Arc::new(TallyFrame {
-            epoch: 0,
-            delta: Utf8Bytes::from_static(r#"{"type":"tallies","items":[],"comments":[]}"#),
-            items: Vec::new(),
-            comments: Vec::new(),
-        });
-        let (tallies_tx, _) = watch::channel(first);
-        let (presence, _) = watch::channel(ServerMessage::Presence(Presence::default()).to_text());
         Topic {
             conversation_id,
             settings: settings.clone(),
@@ -261,11 +261,9 @@ impl Topic {
                 comments: Versions::new(tallies.comments),
                 epoch: 0,
                 remote_presence: HashMap::new(),
+                presence: ServerMessage::Presence(Presence::default()).to_text(),
+                outboxes: [Vec::new(), Vec::new()],
             }),
-            public,
-            moderators,
-            tallies: tallies_tx,
-            presence,
             local: Default::default(),
         }
     }
@@ -292,9 +290,9 @@ impl Topic {
         self.local_presence() == Presence::default()
     }
 
-    /// Registers a subscriber. The broadcast receiver is created under the
-    /// same lock that delivery holds, so the ring replay and the live
-    /// stream meet exactly: no gap, no overlap.
+    /// Registers a subscriber. Its outbox joins the topic under the same
+    /// lock that delivery holds, so the ring replay and the live stream
+    /// meet exactly: no gap, no overlap.
     pub fn subscribe(self: &Arc<Self>, role: WatchRole, since: Option<i64>) -> Subscription {
         let audience = role.audience();
         let kind = role_index(role);
@@ -303,11 +301,11 @@ impl Topic {
             topic: self.clone(),
             kind,
         };
-        let state = self.lock();
-        let live = match audience {
-            Audience::Public => self.public.subscribe(),
-            Audience::Moderators => self.moderators.subscribe(),
-        };
+        let outbox = Arc::new(Outbox::new(self.settings.event_queue.get()));
+        let mut state = self.lock();
+        let list = &mut state.outboxes[audience_index(audience)];
+        outbox.set_slot(list.len());
+        list.push(outbox.clone());
         let head = state.next_seq - 1;
         let since = since.unwrap_or(head).max(0);
         let start = if since > head {
@@ -341,19 +339,26 @@ impl Topic {
             Start::Replay { store_range, ring }
         };
         drop(state);
-        let mut tallies = self.tallies.subscribe();
-        tallies.mark_unchanged();
-        let mut presence = self.presence.subscribe();
-        presence.mark_unchanged();
         Subscription {
             topic: self.clone(),
             audience,
-            live,
-            tallies,
-            presence,
+            outbox,
             since,
             start,
             _presence: guard,
+        }
+    }
+
+    /// Takes a subscriber's outbox out of its audience's list.
+    fn unsubscribe(&self, audience: Audience, outbox: &Arc<Outbox>) {
+        let mut state = self.lock();
+        let list = &mut state.outboxes[audience_index(audience)];
+        let slot = outbox.slot();
+        if list.get(slot).is_some_and(|o| Arc::ptr_eq(o, outbox)) {
+            list.swap_remove(slot);
+            if let Some(moved) = list.get(slot) {
+                moved.set_slot(slot);
+            }
         }
     }
 
@@ -389,17 +394,15 @@ impl Topic {
         };
         let public = text(Audience::Public);
         let moderators = text(Audience::Moderators);
-        if let Some(text) = &public {
-            let _ = self.public.send(Frame {
-                seq: event.seq,
-                text: text.clone(),
-            });
-        }
-        if let Some(text) = &moderators {
-            let _ = self.moderators.send(Frame {
-                seq: event.seq,
-                text: text.clone(),
-            });
+        for (audience, text) in [(0, &public), (1, &moderators)] {
+            if let Some(text) = text {
+                for outbox in &state.outboxes[audience] {
+                    outbox.push_event(Frame {
+                        seq: event.seq,
+                        text: text.clone(),
+                    });
+                }
+            }
         }
         state.ring.push_back(Recent {
             seq: event.seq,
@@ -451,10 +454,12 @@ impl Topic {
     /// Tells this node's facilitators which comment `who` is looking at.
     pub fn focus(&self, who: &str, comment_id: Option<Uuid>) {
         let text = ServerMessage::Focus { who, comment_id }.to_text();
-        let _ = self.moderators.send(Frame {
-            seq: UNSEQUENCED,
-            text,
-        });
+        for outbox in &self.lock().outboxes[1] {
+            outbox.push_event(Frame {
+                seq: UNSEQUENCED,
+                text: text.clone(),
+            });
+        }
     }
 
     /// Records a tally if it is newer than the one held.
@@ -488,14 +493,15 @@ impl Topic {
             comments: comments.clone(),
         }
         .to_text();
-        let frame = TallyFrame {
+        let frame = Arc::new(TallyFrame {
             epoch: state.epoch,
             delta,
             items,
             comments,
-        };
-        drop(state);
-        self.tallies.send_replace(Arc::new(frame));
+        });
+        for outbox in state.outboxes.iter().flatten() {
+            outbox.set_tallies(&frame);
+        }
     }
 
     /// Every tally the public may see, and the epoch it is current for.
@@ -557,14 +563,14 @@ impl Topic {
     /// (called once per presence tick).
     pub fn refresh_presence(&self) {
         let text = ServerMessage::Presence(self.total_presence()).to_text();
-        self.presence.send_if_modified(|current| {
-            if *current == text {
-                false
-            } else {
-                *current = text;
-                true
-            }
-        });
+        let mut state = self.lock();
+        if state.presence == text {
+            return;
+        }
+        for outbox in state.outboxes.iter().flatten() {
+            outbox.set_presence(&text);
+        }
+        state.presence = text;
     }
 }
 

@@ -8,7 +8,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use proptest::prelude::*;
 use serde_json::Value;
-use tokio::sync::broadcast::error::TryRecvError;
 
 use super::*;
 use crate::domain::{Comment, CommentStatus, EventData, Item, ItemKind, ItemStatus};
@@ -58,21 +57,18 @@ fn comment(id: Uuid, status: CommentStatus, tally: CommentTally) -> Comment {
     }
 }
 
-/// The sequence numbers waiting in a receiver, checking each frame's
+/// The sequence numbers waiting in an outbox, checking each frame's
 /// bytes carry the number it is filed under.
-fn drain(live: &mut broadcast::Receiver<Frame>) -> Vec<i64> {
-    let mut seqs = Vec::new();
-    loop {
-        match live.try_recv() {
-            Ok(frame) => {
-                let message: Value = serde_json::from_str(frame.text.as_str()).unwrap();
-                assert_eq!(message["seq"], frame.seq, "{message}");
-                seqs.push(frame.seq);
-            }
-            Err(TryRecvError::Empty) => return seqs,
-            Err(other) => panic!("{other:?}"),
-        }
-    }
+fn drain(outbox: &Outbox) -> Vec<i64> {
+    outbox
+        .take_events()
+        .into_iter()
+        .map(|frame| {
+            let message: Value = serde_json::from_str(frame.text.as_str()).unwrap();
+            assert_eq!(message["seq"], frame.seq, "{message}");
+            frame.seq
+        })
+        .collect()
 }
 
 // ---- Ordering and the ring ----
@@ -170,7 +166,7 @@ proptest! {
             let waiting = offered.range(contiguous + 1..).next().copied();
             prop_assert_eq!(topic.overdue_gap(), waiting.map(|first| (contiguous, first)));
             for (got, subscription) in received.iter_mut().zip([&mut participant, &mut display, &mut desk]) {
-                got.extend(drain(&mut subscription.live));
+                got.extend(drain(&subscription.outbox));
                 prop_assert_eq!(
                     &*got,
                     &visible_to(&kinds, subscription.audience, 1..=contiguous)
@@ -225,14 +221,14 @@ proptest! {
             }
             // The ring's bytes are the live stream's: serialised once.
             let mut live_texts = HashMap::new();
-            while let Ok(frame) = early.live.try_recv() {
+            for frame in early.outbox.take_events() {
                 live_texts.insert(frame.seq, frame.text);
             }
             for frame in &ring {
                 prop_assert_eq!(Some(&frame.text), live_texts.get(&frame.seq));
             }
             got.extend(ring.iter().map(|frame| frame.seq));
-            got.extend(drain(&mut late.live));
+            got.extend(drain(&late.outbox));
             prop_assert_eq!(got, visible_to(&kinds, audience, since + 1..=n));
         }
     }
@@ -265,7 +261,13 @@ fn too_far_behind_is_a_resync_and_ahead_is_left_to_the_store() {
     let mut settings = settings(4);
     settings.max_replay = 3;
     let topic = Arc::new(Topic::new(Uuid::nil(), 10, Tallies::default(), &settings));
-    let start = |since| topic.subscribe(WatchRole::Display, Some(since)).start;
+    let start = |since| {
+        let mut subscription = topic.subscribe(WatchRole::Display, Some(since));
+        std::mem::replace(
+            &mut subscription.start,
+            Start::Resync { seq: 0, reason: "" },
+        )
+    };
     assert!(matches!(
         start(6),
         Start::Resync {
@@ -351,10 +353,7 @@ fn tally(version: i64) -> Tally {
 
 /// The tallies frame published last, read as a subscriber would.
 fn latest(subscription: &mut Subscription) -> Option<HashMap<Uuid, (i64, i64, i64)>> {
-    if !subscription.tallies.has_changed().unwrap() {
-        return None;
-    }
-    let frame = subscription.tallies.borrow_and_update().clone();
+    let frame = subscription.outbox.take_tallies()?;
     Some(named(frame.delta.as_str()))
 }
 

@@ -2,14 +2,16 @@
 //! the stream is out: events (each once, in order), coalesced tally
 //! frames and presence changes.
 
+use std::sync::Arc;
+
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::veil::{Veil, Veiled};
 use super::wire::{End, Wire};
-use super::{CLOSE_RESTARTING, CLOSE_TOO_SLOW};
+use super::CLOSE_TOO_SLOW;
 use crate::domain::Millis;
-use crate::hub::topic::{Frame, Subscription, UNSEQUENCED};
+use crate::hub::outbox::Next;
+use crate::hub::topic::{Frame, Subscription, TallyFrame, UNSEQUENCED};
 
 /// A connection's progress through its subscription.
 pub struct Live {
@@ -25,42 +27,26 @@ pub struct Live {
     pub veil: Option<Veil>,
 }
 
-/// Something for a subscribed connection to send.
-pub enum Happened {
-    Event(Result<Frame, RecvError>),
-    Tallies,
-    Presence,
-}
-
 /// Waits for the next thing to send; never resolves before a subscription.
-pub async fn next(live: &mut Option<Live>) -> Happened {
-    let Some(live) = live else {
-        return std::future::pending().await;
-    };
-    let subscription = &mut live.subscription;
-    tokio::select! {
-        biased;
-        frame = subscription.live.recv() => Happened::Event(frame),
-        Ok(()) = subscription.tallies.changed() => Happened::Tallies,
-        Ok(()) = subscription.presence.changed() => Happened::Presence,
+pub async fn next(live: &Option<Live>) -> Next {
+    match live {
+        Some(live) => live.subscription.outbox.next().await,
+        None => std::future::pending().await,
     }
 }
 
 impl Live {
-    pub async fn forward(&mut self, wire: &mut Wire, happened: Happened) -> Result<(), End> {
-        match happened {
-            Happened::Event(Ok(frame)) => self.event(wire, frame).await,
-            Happened::Event(Err(RecvError::Lagged(_))) => {
-                // The channel dropped events this client never got: it
+    pub async fn forward(&mut self, wire: &mut Wire, next: Next) -> Result<(), End> {
+        match next {
+            Next::Event(frame) => self.event(wire, frame).await,
+            Next::Lagged => {
+                // The outbox dropped events this client never got: it
                 // must resume from what it has, not carry on with a hole.
                 metrics::counter!("chorus_ws_too_slow_total").increment(1);
                 Err(End::Close(CLOSE_TOO_SLOW, "too slow"))
             }
-            Happened::Event(Err(RecvError::Closed)) => {
-                Err(End::Close(CLOSE_RESTARTING, "server restarting"))
-            }
-            Happened::Tallies => self.tallies(wire).await,
-            Happened::Presence => self.presence(wire).await,
+            Next::Tallies(frame) => self.tallies(wire, frame).await,
+            Next::Presence(text) => self.presence(wire, text).await,
         }
     }
 
@@ -81,8 +67,11 @@ impl Live {
         wire.send(veiled.unwrap_or(frame.text)).await
     }
 
-    async fn tallies(&mut self, wire: &mut Wire) -> Result<(), End> {
-        let frame = self.subscription.tallies.borrow_and_update().clone();
+    async fn tallies(&mut self, wire: &mut Wire, frame: Arc<TallyFrame>) -> Result<(), End> {
+        if frame.epoch <= self.epoch {
+            // Published before this connection's full frame, which has it.
+            return Ok(());
+        }
         let now = Millis::now();
         let text = if frame.epoch == self.epoch + 1 {
             self.epoch = frame.epoch;
@@ -129,8 +118,7 @@ impl Live {
         wire.send(text).await
     }
 
-    async fn presence(&mut self, wire: &mut Wire) -> Result<(), End> {
-        let text = self.subscription.presence.borrow_and_update().clone();
+    async fn presence(&mut self, wire: &mut Wire, text: Utf8Bytes) -> Result<(), End> {
         if text == self.last_presence {
             return Ok(());
         }

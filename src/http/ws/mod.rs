@@ -57,11 +57,16 @@ pub async fn upgrade(
         caller,
     };
     let tracker = state.connection_tasks.clone();
+    let fanout = state.hub.fanout().clone();
     ws.read_buffer_size(settings.read_buffer_bytes.get())
         .write_buffer_size(0)
         .max_message_size(settings.max_message_bytes.get())
         .max_frame_size(settings.max_message_bytes.get())
-        .on_upgrade(move |socket| tracker.track_future(connection.run(socket)))
+        .on_upgrade(move |socket| {
+            // Off the API's runtime: see `hub::fanout`.
+            tracker.spawn_on(connection.run(socket), &fanout);
+            std::future::ready(())
+        })
 }
 
 /// Why an upgrade is refused, if it is. Refusing before the upgrade costs

@@ -30,13 +30,18 @@ impl Connection {
         let mut keepalive = Keepalive::new(settings);
         let inbound: DefaultDirectRateLimiter =
             RateLimiter::direct(quota(settings.messages_per_s, settings.message_burst));
-        let shutdown = self.state.shutdown.clone();
+        // A token of its own, waited on by one future for the whole loop:
+        // re-registering with the node's token every time round would put
+        // every connection through one shared lock at every tally tick.
+        let shutdown = self.state.shutdown.child_token();
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
         loop {
             let step = tokio::select! {
                 // Shutdown first: a connection with a steady stream to
                 // forward must still close promptly when the node stops.
                 biased;
-                _ = shutdown.cancelled() => Err(End::Close(CLOSE_RESTARTING, "server restarting")),
+                _ = &mut cancelled => Err(End::Close(CLOSE_RESTARTING, "server restarting")),
                 message = wire.recv() => {
                     keepalive.heard();
                     match sort(message) {
@@ -45,9 +50,9 @@ impl Connection {
                         Err(end) => Err(end),
                     }
                 }
-                happened = live::next(&mut live) => {
+                next = live::next(&live) => {
                     let live = live.as_mut().expect("only resolves when subscribed");
-                    live.forward(wire, happened).await
+                    live.forward(wire, next).await
                 }
                 _ = keepalive.tick() => keepalive.check(wire).await,
             };
@@ -105,9 +110,16 @@ impl Connection {
                 // The new subscription replaces the old: end the old one
                 // first, so this connection is never counted twice.
                 drop(live.take());
-                *live = self
-                    .subscribe(wire, &conversation, since, role, display_token.as_deref())
-                    .await?;
+                // Boxed: its state is large and needed once, and the
+                // connection's task would otherwise be that size for life.
+                *live = Box::pin(self.subscribe(
+                    wire,
+                    &conversation,
+                    since,
+                    role,
+                    display_token.as_deref(),
+                ))
+                .await?;
                 Ok(())
             }
         }
