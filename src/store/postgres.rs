@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult};
-use sqlx::{Either, FromRow, Postgres};
+use sqlx::{Either, FromRow, Postgres, Row};
 use uuid::Uuid;
 
 use super::backend::{Backend, VoteKey};
@@ -173,15 +173,12 @@ impl Backend for Postgres {
         );
         let mut results = sqlx::raw_sql(&sql).fetch_many(&mut *c);
         let mut rows = Vec::with_capacity(votes.len());
-        let mut statements_done = 0;
         while let Some(result) = results.try_next().await? {
-            match result {
-                Either::Left(_) => statements_done += 1,
-                // The read is the fourth statement; the lock's rows are not read.
-                Either::Right(row) if statements_done == 3 => {
-                    rows.push(VoteState::from_row(VoteRow::from_row(&row)?)?)
+            // The read is the last statement; the lock's rows are not read.
+            if let Either::Right(row) = result {
+                if row.len() == READ_COLUMNS {
+                    rows.push(VoteState::from_row(VoteRow::from_row(&row)?)?);
                 }
-                Either::Right(_) => {}
             }
         }
         Ok(rows)
@@ -224,6 +221,9 @@ impl Backend for Postgres {
         Ok(())
     }
 }
+
+/// The columns [`read_votes_sql`] returns (a [`VoteRow`]).
+const READ_COLUMNS: usize = 9;
 
 /// The read of a vote batch, over four `uuid[]` arrays (parameters or
 /// literals): items, participants, conversations, request ids.
