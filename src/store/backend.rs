@@ -42,12 +42,13 @@ pub trait Backend: sqlx::Database {
     /// "sqlite" or "postgres", for logs, metrics and /readyz.
     const LABEL: &'static str;
 
-    /// A statement that locks one conversation's row until the transaction
-    /// ends, taken for every conversation a batch writes to, in id order:
-    /// batches of different nodes then queue instead of deadlocking, and
-    /// sequence numbers follow commit order across nodes. `None` where one
-    /// writer is all there is (SQLite).
-    const LOCK_CONVERSATION: Option<&'static str>;
+    /// What opens a batch's transaction when it writes to `conversations`
+    /// (sorted, no repeats); `None` for a plain `BEGIN`. On PostgreSQL it
+    /// also locks those conversations' rows, in id order, in the same round
+    /// trip: batches of different nodes then queue instead of deadlocking,
+    /// and sequence numbers follow commit order across nodes. SQLite has
+    /// one writer and needs no lock.
+    fn begin_statement(conversations: &[Uuid]) -> Option<String>;
 
     /// Whether a database error code means "try the transaction again"
     /// (a deadlock or serialisation failure between nodes).
@@ -69,6 +70,27 @@ pub trait Backend: sqlx::Database {
     /// votes withdrawn, and the new tallies.
     #[allow(async_fn_in_trait)]
     async fn write_votes(
+        c: &mut Self::Connection,
+        changes: &VoteChanges,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// For a batch of votes and nothing else: opens the transaction (as
+    /// [`Backend::begin_statement`] says) and reads as
+    /// [`Backend::read_votes`] does. On PostgreSQL this is one round trip.
+    #[allow(async_fn_in_trait)]
+    async fn begin_reading_votes(
+        c: &mut Self::Connection,
+        conversations: &[Uuid],
+        votes: &[VoteKey],
+    ) -> Result<Vec<VoteState>, StoreError>;
+
+    /// Writes as [`Backend::write_votes`] does (nothing when `changes` is
+    /// empty) and commits the transaction
+    /// [`Backend::begin_reading_votes`] opened; on PostgreSQL one round
+    /// trip. Returns only once the commit is durable.
+    #[allow(async_fn_in_trait)]
+    async fn write_votes_committing(
         c: &mut Self::Connection,
         changes: &VoteChanges,
         now: Millis,

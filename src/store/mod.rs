@@ -20,6 +20,7 @@
 pub mod backend;
 pub mod command;
 pub mod contributions;
+mod held;
 pub mod postgres;
 pub mod read;
 mod rows;

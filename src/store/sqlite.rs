@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteQueryResult, SqliteSynchronous,
 };
 use sqlx::Sqlite;
+use uuid::Uuid;
 
 use super::backend::{Backend, VoteKey};
 use super::read::SqlStore;
@@ -23,7 +24,10 @@ use crate::domain::Millis;
 
 impl Backend for Sqlite {
     const LABEL: &'static str = "sqlite";
-    const LOCK_CONVERSATION: Option<&'static str> = None;
+
+    fn begin_statement(_conversations: &[Uuid]) -> Option<String> {
+        None
+    }
 
     fn retryable(_code: &str) -> bool {
         false
@@ -62,6 +66,30 @@ impl Backend for Sqlite {
         );
         let rows: Vec<VoteRow> = sqlx::query_as(&sql).fetch_all(&mut *c).await?;
         rows.into_iter().map(VoteState::from_row).collect()
+    }
+
+    /// SQLite runs in this process, and a statement is a hop to sqlx's
+    /// worker thread: `BEGIN` and the read take the two hops a transaction
+    /// of sqlx's own would.
+    async fn begin_reading_votes(
+        c: &mut SqliteConnection,
+        _conversations: &[Uuid],
+        votes: &[VoteKey],
+    ) -> Result<Vec<VoteState>, StoreError> {
+        sqlx::raw_sql("BEGIN").execute(&mut *c).await?;
+        Self::read_votes(c, votes).await
+    }
+
+    async fn write_votes_committing(
+        c: &mut SqliteConnection,
+        changes: &VoteChanges,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        if !changes.is_empty() {
+            Self::write_votes(c, changes, now).await?;
+        }
+        sqlx::raw_sql("COMMIT").execute(&mut *c).await?;
+        Ok(())
     }
 
     /// One multi-statement write for the whole batch, again with literal

@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 use super::backend::Backend;
 use super::command::{Answer, Command, Pending, Request};
+use super::held::HeldConnection;
+use super::write::vote::cast_votes_alone;
 use super::write::{CastVote, Tx};
 use super::StoreError;
 use crate::domain::Millis;
@@ -85,8 +87,9 @@ impl Writer {
                     match connect().await {
                         Ok(pool) => {
                             let _ = ready.send(Ok(()));
-                            run(&pool, receiver, answers, batch_max).await;
-                            pool.close().await;
+                            let mut connection = HeldConnection::new(pool);
+                            run(&mut connection, receiver, answers, batch_max).await;
+                            connection.close().await;
                         }
                         Err(error) => {
                             let _ = ready.send(Err(error));
@@ -126,7 +129,7 @@ impl Writer {
 /// The group-commit loop: each committed (or failed) batch goes to
 /// `answers`, whose task answers every caller.
 async fn run<DB>(
-    pool: &Pool<DB>,
+    connection: &mut HeldConnection<DB>,
     mut queue: mpsc::Receiver<Pending>,
     answers: mpsc::UnboundedSender<Vec<Pending>>,
     batch_max: usize,
@@ -149,7 +152,7 @@ async fn run<DB>(
     while queue.recv_many(&mut batch, batch_max).await > 0 {
         let started = Instant::now();
         let size = batch.len();
-        commit_batch(pool, &mut batch).await;
+        commit_batch(connection, &mut batch).await;
         let done = std::mem::replace(&mut batch, Vec::with_capacity(batch_max));
         if let Err(unanswered) = answers.send(done) {
             // The main runtime is gone (shutting down): answer from here.
@@ -167,7 +170,7 @@ async fn run<DB>(
 /// Commits a batch, leaving each write's result in it. When the database
 /// (not a bad request) spoils the batch, nothing of it committed: each
 /// write then gets a transaction of its own, so one cannot fail the others.
-async fn commit_batch<DB>(pool: &Pool<DB>, batch: &mut [Pending])
+async fn commit_batch<DB>(connection: &mut HeldConnection<DB>, batch: &mut [Pending])
 where
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -183,7 +186,7 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
-    match try_batch_retrying(pool, batch).await {
+    match try_batch_retrying(connection, batch).await {
         Ok(()) => {}
         // Unreachable for one is unreachable for all: answer every write at
         // once (503) rather than wait for the database again write by write.
@@ -195,7 +198,7 @@ where
         Err(error) if batch.len() > 1 => {
             tracing::warn!(%error, size = batch.len(), "group commit failed; retrying writes one by one");
             for pending in batch.iter_mut() {
-                let alone = try_batch_retrying(pool, std::slice::from_mut(pending)).await;
+                let alone = try_batch_retrying(connection, std::slice::from_mut(pending)).await;
                 if let Err(error) = alone {
                     pending.job().fail(error);
                 }
@@ -211,7 +214,10 @@ where
 
 /// Runs the batch, again when the database asks for it (a deadlock or
 /// serialisation failure between nodes), a few times at most.
-async fn try_batch_retrying<DB>(pool: &Pool<DB>, batch: &mut [Pending]) -> Result<(), StoreError>
+async fn try_batch_retrying<DB>(
+    connection: &mut HeldConnection<DB>,
+    batch: &mut [Pending],
+) -> Result<(), StoreError>
 where
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -228,9 +234,25 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
     let mut attempt = 0;
+    let mut reconnected = false;
     loop {
         batch.iter_mut().for_each(|p| p.job().reset());
-        match try_batch(pool, batch).await {
+        let result = match try_batch(connection.get().await?, batch).await {
+            Ok(()) => Ok(()),
+            Err(failure) => {
+                let lost = connection.check().await;
+                match failure {
+                    // The connection died while idle: nothing of the batch
+                    // was sent, so a new connection may run all of it.
+                    Failure::Begin(_) if lost && !reconnected => {
+                        reconnected = true;
+                        continue;
+                    }
+                    Failure::Begin(error) | Failure::Batch(error) => Err(error),
+                }
+            }
+        };
+        match result {
             Err(StoreError::Database(sqlx::Error::Database(e)))
                 if attempt < 5 && e.code().is_some_and(|code| DB::retryable(&code)) =>
             {
@@ -244,8 +266,19 @@ where
     }
 }
 
+/// Why a batch did not commit.
+enum Failure {
+    /// Its transaction did not begin: nothing of the batch was sent.
+    Begin(StoreError),
+    /// It failed after its transaction began.
+    Batch(StoreError),
+}
+
 /// One transaction for the batch.
-async fn try_batch<DB>(pool: &Pool<DB>, batch: &mut [Pending]) -> Result<(), StoreError>
+async fn try_batch<DB>(
+    connection: &mut DB::Connection,
+    batch: &mut [Pending],
+) -> Result<(), Failure>
 where
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -261,19 +294,70 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
     for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
 {
-    let mut tx = pool.begin().await?;
-    let now = Millis::now();
-    if let Some(lock) = DB::LOCK_CONVERSATION {
-        let mut conversations: Vec<Uuid> = batch
+    let mut conversations: Vec<Uuid> = batch
+        .iter_mut()
+        .filter_map(|p| p.job().conversation_id())
+        .collect();
+    conversations.sort();
+    conversations.dedup();
+    if batch.iter().all(|p| matches!(p, Pending::CastVote(_))) {
+        let mut votes: Vec<&mut Request<CastVote>> = batch
             .iter_mut()
-            .filter_map(|p| p.job().conversation_id())
+            .filter_map(|p| match p {
+                Pending::CastVote(request) => Some(request),
+                _ => None,
+            })
             .collect();
-        conversations.sort();
-        conversations.dedup();
-        for id in conversations {
-            sqlx::query(lock).bind(id).execute(&mut *tx).await?;
-        }
+        let cast = cast_votes_alone::<DB>(connection, &conversations, &mut votes, Millis::now());
+        let Err((begun, error)) = cast.await else {
+            return Ok(());
+        };
+        // A failed statement leaves its transaction open: end it.
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+        return Err(if begun {
+            Failure::Batch(error)
+        } else {
+            Failure::Begin(error)
+        });
     }
+    let error = {
+        let begun = match DB::begin_statement(&conversations) {
+            None => sqlx::Connection::begin(&mut *connection).await,
+            Some(begin) => sqlx::Connection::begin_with(&mut *connection, begin).await,
+        };
+        match begun {
+            Ok(mut tx) => {
+                apply_batch(&mut tx, batch).await.map_err(Failure::Batch)?;
+                return tx.commit().await.map_err(|e| Failure::Batch(e.into()));
+            }
+            Err(error) => error,
+        }
+    };
+    // A custom `BEGIN` may have opened a transaction before its lock
+    // failed, and sqlx does not know it is open: end it here.
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+    Err(Failure::Begin(error.into()))
+}
+
+/// Applies the batch in its open transaction: each write but a vote in a
+/// savepoint of its own, then the votes together.
+async fn apply_batch<DB>(tx: &mut DB::Connection, batch: &mut [Pending]) -> Result<(), StoreError>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<Uuid>: sqlx::Encode<'q, DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+{
+    let now = Millis::now();
     let mut votes: Vec<&mut Request<CastVote>> = Vec::new();
     for pending in batch.iter_mut() {
         if let Pending::CastVote(request) = pending {
@@ -296,9 +380,8 @@ where
         }
     }
     if !votes.is_empty() {
-        Tx::<DB> { c: &mut tx, now }.cast_votes(&mut votes).await?;
+        Tx::<DB> { c: &mut *tx, now }.cast_votes(&mut votes).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

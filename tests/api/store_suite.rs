@@ -535,3 +535,45 @@ async fn unknown_stored_names_are_corrupt_on_sqlite() {
 async fn unknown_stored_names_are_corrupt_on_postgres() {
     unknown_stored_names_are_corrupt(Backend::Postgres).await;
 }
+
+/// The writer keeps one connection from batch to batch. When PostgreSQL
+/// drops it (a restart, an administrator), the write that meets the dead
+/// connection still commits, on a new one, and so does every write after.
+#[tokio::test]
+async fn the_writer_outlives_its_connection_on_postgres() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let store = store::connect(&url, &Settings::defaults().store)
+        .await
+        .expect("store opens");
+    let store = store.as_ref();
+    let c = conversation(store).await;
+    let item = pledge(store, c).await;
+    let alice = participant(store, c).await;
+    let vote = |choice| write::CastVote {
+        conversation_id: c,
+        item_id: item,
+        participant_id: alice,
+        request_id: Uuid::new_v4(),
+        choice: Some(choice),
+    };
+    store.write(vote(Choice::Strong)).await.unwrap();
+    let database = url.rsplit('/').next().unwrap();
+    execute(
+        PG_ADMIN_URL,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+        ),
+    )
+    .await;
+    let voted = store.write(vote(Choice::Wrong)).await.unwrap().answer;
+    assert_eq!((voted.tally.strong, voted.tally.wrong), (0, 1));
+    let voted = store.write(vote(Choice::Strong)).await.unwrap().answer;
+    assert_eq!(
+        (voted.tally.strong, voted.tally.wrong, voted.tally.version),
+        (1, 0, 3)
+    );
+    store.close().await;
+}

@@ -259,22 +259,49 @@ pub fn plan(
     Ok((answers, changes))
 }
 
+fn keys(requests: &[&mut Request<CastVote>]) -> Vec<VoteKey> {
+    requests
+        .iter()
+        .map(|r| VoteKey {
+            conversation_id: r.command.conversation_id,
+            item_id: r.command.item_id,
+            participant_id: r.command.participant_id,
+            request_id: r.command.request_id,
+        })
+        .collect()
+}
+
+/// A batch of votes and nothing else, in a transaction of its own: the
+/// backend's begin-and-read and write-and-commit, two round trips on
+/// PostgreSQL. `Err((false, _))` when the read failed (nothing was written;
+/// a transaction may still be open), `Err((true, _))` after it.
+pub async fn cast_votes_alone<DB: Backend>(
+    c: &mut DB::Connection,
+    conversations: &[Uuid],
+    requests: &mut [&mut Request<CastVote>],
+    now: crate::domain::Millis,
+) -> Result<(), (bool, StoreError)> {
+    let states = DB::begin_reading_votes(c, conversations, &keys(requests))
+        .await
+        .map_err(|e| (false, e))?;
+    let commands: Vec<&CastVote> = requests.iter().map(|r| &r.command).collect();
+    let (answers, changes) = plan(&commands, states).map_err(|e| (true, e))?;
+    DB::write_votes_committing(c, &changes, now)
+        .await
+        .map_err(|e| (true, e))?;
+    for (request, answer) in requests.iter_mut().zip(answers) {
+        request.result = Some(answer);
+    }
+    Ok(())
+}
+
 impl<DB: Backend> Tx<'_, DB> {
     /// Applies a batch's votes with one read and one write.
     pub async fn cast_votes(
         &mut self,
         requests: &mut [&mut Request<CastVote>],
     ) -> Result<(), StoreError> {
-        let keys: Vec<VoteKey> = requests
-            .iter()
-            .map(|r| VoteKey {
-                conversation_id: r.command.conversation_id,
-                item_id: r.command.item_id,
-                participant_id: r.command.participant_id,
-                request_id: r.command.request_id,
-            })
-            .collect();
-        let states = DB::read_votes(self.c, &keys).await?;
+        let states = DB::read_votes(self.c, &keys(requests)).await?;
         let commands: Vec<&CastVote> = requests.iter().map(|r| &r.command).collect();
         let (answers, changes) = plan(&commands, states)?;
         if !changes.is_empty() {
