@@ -35,8 +35,10 @@
 //! - [`upkeep`]: what runs on the clock: deadline announcements, pruning
 //!   old request ids.
 //! - [`telemetry`]: logging and metrics set-up.
+//! - [`allocator`]: fewer C allocator arenas, so resident memory stays flat.
 //! - [`demo`]: the demo conversation and the TOML import format.
 
+pub mod allocator;
 pub mod analysis;
 pub mod config;
 pub mod demo;

@@ -89,9 +89,14 @@ enum ConversationCommand {
     },
 }
 
-#[tokio::main]
-async fn main() {
-    if let Err(error) = run().await {
+fn main() {
+    // Before the runtime's threads exist, so that they share the arenas too.
+    chorus::allocator::limit_arenas();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the runtime starts");
+    if let Err(error) = runtime.block_on(run()) {
         eprintln!("chorus: {error:#}");
         std::process::exit(1);
     }

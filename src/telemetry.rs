@@ -2,6 +2,7 @@
 //! are set up once even when tests start many applications in one process.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -37,7 +38,68 @@ pub fn metrics() -> PrometheusHandle {
                 .build_recorder();
             let handle = recorder.handle();
             let _ = metrics::set_global_recorder(recorder);
+            keep_histograms_drained(handle.clone());
             handle
         })
         .clone()
+}
+
+/// How often histogram samples are folded into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The thread that runs the recorder's upkeep.
+const UPKEEP_THREAD: &str = "metrics-upkeep";
+
+/// Every histogram sample (one per store batch, for two histograms) is
+/// queued in the recorder until something folds it into the buckets.
+/// Reading /metrics does, but a node nobody scrapes would hold every
+/// sample it ever recorded: memory growing for as long as it runs. A
+/// thread of its own, so it works whichever runtime (or none) asks first.
+fn keep_histograms_drained(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name(UPKEEP_THREAD.into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start the metrics upkeep; histograms grow until /metrics is read");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Thread names as the kernel reports them (cut to 15 bytes).
+    fn thread_names() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .expect("/proc")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn histograms_are_drained_without_anyone_reading_metrics() {
+        let _ = metrics();
+        let _ = metrics();
+        let upkeep = || {
+            thread_names()
+                .iter()
+                .filter(|name| name.as_str() == UPKEEP_THREAD)
+                .count()
+        };
+        // The new thread names itself once it runs.
+        let named_by = std::time::Instant::now() + Duration::from_secs(5);
+        while upkeep() == 0 && std::time::Instant::now() < named_by {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            upkeep(),
+            1,
+            "one upkeep thread per process: {:?}",
+            thread_names()
+        );
+    }
 }

@@ -119,38 +119,90 @@ pub struct Soak {
     pub rss_end_kb: Option<u64>,
     pub rss_peak_kb: Option<u64>,
     pub measured_from_s: Option<f64>,
-    /// (end - start) / start, per hour of load, in percent (goal: under 5).
+    /// (end - start) / start, per hour of load, in percent: the whole run
+    /// from `measured_from_s`, bounded structures filling included.
     pub rss_growth_per_hour_pct: Option<f64>,
+    /// From `steady_from_s` (half-way through the load) to the end: the
+    /// slope of a least-squares line through the memory samples, per hour,
+    /// in percent of the line's value at `steady_from_s`.
+    pub steady_from_s: Option<f64>,
+    pub rss_steady_growth_per_hour_pct: Option<f64>,
+    /// From the server's /metrics at `measured_from_s`, `steady_from_s` and
+    /// the end: the hub's replay ring (`chorus_replay_events`,
+    /// `chorus_replay_bytes`) and SQLite's own memory (`chorus_sqlite_memory_bytes`).
+    pub replay_events: [Option<u64>; 3],
+    pub replay_kb: [Option<u64>; 3],
+    pub sqlite_kb: [Option<u64>; 3],
+    /// The figure the goal (< 5% per hour) is judged on: the steady slope
+    /// when the replay ring was already full half-way (it held as many
+    /// events then as at the end, so what grew before was it filling),
+    /// else the whole run.
+    pub judged_on_steady: bool,
     /// Connections dropped and resumed with `since`, and `resync`s among them.
     pub resumes: u64,
     pub resyncs: u64,
     /// Comments made and hidden by the moderator during the run.
     pub comments: u64,
     pub hidden: u64,
+    /// Every sample: seconds into the load, RSS, and the /metrics figures.
+    pub samples: Vec<MemorySample>,
+}
+
+/// One look at the server's memory during a soak.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct MemorySample {
+    pub t_s: f64,
+    pub rss_kb: u64,
+    pub replay_events: Option<u64>,
+    pub replay_bytes: Option<u64>,
+    pub sqlite_bytes: Option<u64>,
 }
 
 impl Soak {
+    /// The growth the goal is judged on, per hour in percent.
+    pub fn judged_growth(&self) -> Option<f64> {
+        if self.judged_on_steady {
+            self.rss_steady_growth_per_hour_pct
+        } else {
+            self.rss_growth_per_hour_pct
+        }
+    }
+
     /// One line for the table and the Markdown.
     pub fn summary(&self) -> String {
         let mb = |kb: Option<u64>| {
             kb.map_or("-".to_string(), |k| format!("{:.1} MB", k as f64 / 1024.0))
         };
-        let growth = self.rss_growth_per_hour_pct.map_or("-".to_string(), |g| {
-            format!(
-                "{g:+.2}% per hour ({})",
-                if g < 5.0 {
-                    "goal < 5% met"
-                } else {
-                    "goal < 5% missed"
-                }
-            )
-        });
+        let pct = |g: Option<f64>| g.map_or("-".to_string(), |g| format!("{g:+.2}%"));
+        let verdict = match self.judged_growth() {
+            Some(g) if g < 5.0 => "goal < 5% met",
+            Some(_) => "goal < 5% missed",
+            None => "goal not judged",
+        };
+        let three = |v: &[Option<u64>; 3], unit: &str| {
+            v.iter()
+                .map(|x| x.map_or("-".to_string(), |x| format!("{x}")))
+                .collect::<Vec<_>>()
+                .join(" / ")
+                + unit
+        };
         format!(
-            "server memory {} at {:.0} s, {} at the end (peak {}): {growth}; {} resumes ({} resyncs), {} comments, {} hidden",
+            "server memory {} at {:.0} s, {} at the end (peak {}); growth per hour over the whole run {}, over the steady second half (linear fit from {:.0} s) {} ({verdict}, judged on the {}); replay ring {} events, {}, SQLite {} (start / half-way / end); {} resumes ({} resyncs), {} comments, {} hidden",
             mb(self.rss_start_kb),
             self.measured_from_s.unwrap_or_default(),
             mb(self.rss_end_kb),
             mb(self.rss_peak_kb),
+            pct(self.rss_growth_per_hour_pct),
+            self.steady_from_s.unwrap_or_default(),
+            pct(self.rss_steady_growth_per_hour_pct),
+            if self.judged_on_steady {
+                "steady half: the ring was full by half-way"
+            } else {
+                "whole run: the ring was not full by half-way"
+            },
+            three(&self.replay_events, ""),
+            three(&self.replay_kb, " KB"),
+            three(&self.sqlite_kb, " KB"),
             self.resumes,
             self.resyncs,
             self.comments,

@@ -45,6 +45,11 @@ where
     pub fn remove(&self, key: &K) {
         self.cache.invalidate(key);
     }
+
+    /// Entries held, as of moka's last housekeeping (for /metrics).
+    pub fn entries(&self) -> u64 {
+        self.cache.entry_count()
+    }
 }
 
 #[cfg(test)]

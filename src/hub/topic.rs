@@ -59,6 +59,21 @@ struct Recent {
     moderators: Option<Utf8Bytes>,
 }
 
+impl Recent {
+    /// The serialised text this entry keeps alive (what the ring costs).
+    fn bytes(&self) -> usize {
+        self.public.as_ref().map_or(0, |t| t.len())
+            + self.moderators.as_ref().map_or(0, |t| t.len())
+    }
+}
+
+/// The ring's share of the process-wide replay gauges: the operator sees
+/// the memory it holds and can tell a ring still filling from a leak.
+fn count_replay(events: f64, bytes: f64) {
+    metrics::gauge!("chorus_replay_events").increment(events);
+    metrics::gauge!("chorus_replay_bytes").increment(bytes);
+}
+
 /// The part of a topic that changes, behind one short-held lock.
 struct State {
     /// The next sequence number to deliver; everything before it is delivered.
@@ -87,6 +102,14 @@ fn audience_index(audience: Audience) -> usize {
     match audience {
         Audience::Public => 0,
         Audience::Moderators => 1,
+    }
+}
+
+impl Drop for State {
+    /// An evicted topic's ring leaves the gauges with it.
+    fn drop(&mut self) {
+        let bytes: usize = self.ring.iter().map(Recent::bytes).sum();
+        count_replay(-(self.ring.len() as f64), -(bytes as f64));
     }
 }
 
@@ -404,13 +427,17 @@ impl Topic {
                 }
             }
         }
-        state.ring.push_back(Recent {
+        let recent = Recent {
             seq: event.seq,
             public,
             moderators,
-        });
+        };
+        count_replay(1.0, recent.bytes() as f64);
+        state.ring.push_back(recent);
         while state.ring.len() > self.settings.ring_size.get() {
-            state.ring.pop_front();
+            if let Some(old) = state.ring.pop_front() {
+                count_replay(-1.0, -(old.bytes() as f64));
+            }
         }
         metrics::counter!("chorus_events_delivered_total").increment(1);
     }

@@ -1361,3 +1361,47 @@ async fn subscribing_again_replaces_the_subscription() {
     );
     app.stop().await;
 }
+
+/// A gauge's value in the Prometheus text of /metrics.
+fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// The memory the bounded structures hold is on /metrics (docs/operations.md,
+/// "Health checks and metrics"). Gauges are process-wide and other tests
+/// run beside this one, so it checks lower bounds that its own topic sets.
+#[tokio::test]
+async fn metrics_show_what_the_replay_ring_and_sqlite_hold() {
+    let app = spawn_app().await;
+    let admin = app.staff(Role::Admin).await;
+    let (slug, items) = app.conversation(&admin, json!({}), 1).await;
+    let (mut display, _) = subscribe(&app, None, &slug, None, None).await;
+    let writer = app.participant(&slug).await;
+    let (_, status, answer) = writer
+        .comment(&slug, &items[0], "Keep the replay ring in view.")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let event = next_matching(&mut display, WAIT, is_type("comment")).await;
+
+    let (status, metrics) = app.client().get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = metrics.as_str().expect("text").to_string();
+    let events = gauge(&metrics, "chorus_replay_events").expect(&metrics);
+    assert!(events >= 1.0, "{metrics}");
+    // The ring keeps the frame this display received, and the facilitators' copy.
+    let bytes = gauge(&metrics, "chorus_replay_bytes").expect(&metrics);
+    assert!(bytes >= event.to_string().len() as f64, "{bytes}: {event}");
+    let sqlite = gauge(&metrics, "chorus_sqlite_memory_bytes").expect(&metrics);
+    assert!(sqlite > 0.0, "{metrics}");
+    assert!(
+        metrics.contains("chorus_cache_entries{cache=\"participants\"}"),
+        "{metrics}"
+    );
+    app.stop().await;
+}

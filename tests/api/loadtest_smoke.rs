@@ -162,6 +162,14 @@ async fn loadtest_soak() {
         "{soak:?}"
     );
     assert!(soak.resumes >= 1 && soak.comments > 0, "{soak:?}");
+    // The bounded structures are read from /metrics: the comments are in
+    // the replay ring by the end, and SQLite holds its caches.
+    assert!(soak.replay_events[2].unwrap_or(0) >= 1, "{soak:?}");
+    assert!(
+        soak.replay_kb[2].is_some() && soak.sqlite_kb[2].unwrap_or(0) > 0,
+        "{soak:?}"
+    );
+    assert!(soak.samples.len() >= 2, "{soak:?}");
 }
 
 /// Two nodes on a PostgreSQL and a Redis of the scenario's own; 20 voters at

@@ -1,8 +1,13 @@
 //! soak: N participants stay connected for the run's duration while votes
 //! arrive at R/s, comments are made and hidden by a moderator, and a tenth
 //! of the clients drop their connection and resume it every minute. The
-//! server's memory is sampled throughout: the report gives it at the start
-//! and the end and its growth per hour (the goal is under 5%).
+//! server's memory is sampled throughout, with the sizes of its bounded
+//! structures from /metrics (the replay ring, SQLite's caches): the report
+//! gives it at the start and the end, its growth per hour over the whole
+//! run and over the steady second half (a least-squares line), and judges
+//! the goal (under 5% per hour) on the second half only when the replay
+//! ring was already full by then, so that what grew before is known to be
+//! it filling.
 //!
 //! Exact when the store holds every acknowledged vote, every watcher that
 //! stayed shows the store's tallies, and every client that resumed went on
@@ -26,7 +31,7 @@ use crate::load::{votes_at_rate, Voters};
 use crate::net::connect_ws;
 use crate::options::Options;
 use crate::progress;
-use crate::report::{Latency, Report, Soak};
+use crate::report::{Latency, MemorySample, Report, Soak};
 use crate::subscriber::Shared;
 use crate::systems::chorus::Chorus;
 use crate::systems::System;
@@ -122,7 +127,7 @@ async fn measure(system: &Arc<System>, opts: &Options) -> anyhow::Result<Report>
     shared.frames.store(0, Ordering::Relaxed);
     let before = common::usage(system);
     let start = Instant::now();
-    let samples = Arc::new(Mutex::new(Vec::<(f64, u64)>::new()));
+    let samples = Arc::new(Mutex::new(Vec::<MemorySample>::new()));
     background.push(tokio::spawn(sample_memory(
         system.clone(),
         start,
@@ -366,17 +371,26 @@ async fn hide(chorus: &Chorus, admin: &str, comment: &str) -> anyhow::Result<()>
 async fn sample_memory(
     system: Arc<System>,
     start: Instant,
-    samples: Arc<Mutex<Vec<(f64, u64)>>>,
+    samples: Arc<Mutex<Vec<MemorySample>>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     loop {
         let usage = common::usage(&system);
         if usage.known {
-            samples
-                .lock()
-                .expect("lock")
-                .push((start.elapsed().as_secs_f64(), usage.rss_kb));
+            let t_s = start.elapsed().as_secs_f64();
+            let metrics = match system.as_ref() {
+                System::Chorus(chorus) => chorus.api(0).get_text("/metrics").await.ok(),
+                _ => None,
+            };
+            let gauge = |name: &str| metrics.as_deref().and_then(|m| gauge(m, name));
+            samples.lock().expect("lock").push(MemorySample {
+                t_s,
+                rss_kb: usage.rss_kb,
+                replay_events: gauge("chorus_replay_events"),
+                replay_bytes: gauge("chorus_replay_bytes"),
+                sqlite_bytes: gauge("chorus_sqlite_memory_bytes"),
+            });
         }
         tokio::select! {
             _ = stop.changed() => return,
@@ -385,38 +399,90 @@ async fn sample_memory(
     }
 }
 
-/// Memory at the start (once settled) and the end, growth per hour, and
-/// what the resuming clients and the moderator did.
+/// An unlabelled gauge's value in Prometheus text (absent from a server
+/// that does not export it).
+fn gauge(metrics: &str, name: &str) -> Option<u64> {
+    metrics.lines().find_map(|line| {
+        let value = line.strip_prefix(name)?.strip_prefix(' ')?;
+        value.trim().parse::<f64>().ok().map(|v| v.max(0.0) as u64)
+    })
+}
+
+/// Growth per hour in percent of the least-squares line through `points`
+/// (seconds, KB), taken at the first point's time.
+fn fitted_growth_per_hour(points: &[(f64, f64)]) -> Option<f64> {
+    if points.len() < 3 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mean_t = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_m = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let spread: f64 = points.iter().map(|p| (p.0 - mean_t).powi(2)).sum();
+    if spread <= 0.0 {
+        return None;
+    }
+    let slope = points
+        .iter()
+        .map(|p| (p.0 - mean_t) * (p.1 - mean_m))
+        .sum::<f64>()
+        / spread;
+    let at_start = mean_m + slope * (points[0].0 - mean_t);
+    (at_start > 0.0).then(|| slope * 3600.0 / at_start * 100.0)
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Memory at the start (once settled), half-way and the end, growth per
+/// hour over the whole run and over the steady second half, and what the
+/// resuming clients and the moderator did.
 fn soak_figures(
-    samples: &[(f64, u64)],
+    samples: &[MemorySample],
     load_time: Duration,
     churn: &Churn,
     writes: &Writes,
 ) -> Soak {
     let settle = SETTLE.min(load_time.mul_f64(0.1)).as_secs_f64();
-    let first = samples
-        .iter()
-        .find(|(t, _)| *t >= settle)
-        .or(samples.first());
+    let half = load_time.as_secs_f64() / 2.0;
+    let first = samples.iter().find(|s| s.t_s >= settle).or(samples.first());
+    let middle = samples.iter().find(|s| s.t_s >= half);
     let last = samples.last();
-    let (rss_start_kb, rss_end_kb, growth) = match (first, last) {
-        (Some(&(t0, a)), Some(&(t1, b))) if t1 > t0 && a > 0 => {
-            let per_hour = (b as f64 - a as f64) / a as f64 * 3600.0 / (t1 - t0) * 100.0;
-            (Some(a), Some(b), Some((per_hour * 100.0).round() / 100.0))
-        }
-        (Some(&(_, a)), Some(&(_, b))) => (Some(a), Some(b), None),
-        _ => (None, None, None),
+    let growth = match (first, last) {
+        (Some(a), Some(b)) if b.t_s > a.t_s && a.rss_kb > 0 => Some(round2(
+            (b.rss_kb as f64 - a.rss_kb as f64) / a.rss_kb as f64 * 3600.0 / (b.t_s - a.t_s)
+                * 100.0,
+        )),
+        _ => None,
     };
+    let steady: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s.t_s >= half)
+        .map(|s| (s.t_s, s.rss_kb as f64))
+        .collect();
+    let at = |f: fn(&MemorySample) -> Option<u64>| [first, middle, last].map(|s| s.and_then(f));
+    let replay_events = at(|s| s.replay_events);
+    let judged_on_steady = matches!(
+        (replay_events[1], replay_events[2]),
+        (Some(h), Some(e)) if h > 0 && h == e
+    );
     Soak {
-        rss_start_kb,
-        rss_end_kb,
+        rss_start_kb: first.map(|s| s.rss_kb),
+        rss_end_kb: last.map(|s| s.rss_kb),
         rss_growth_per_hour_pct: growth,
-        rss_peak_kb: samples.iter().map(|s| s.1).max(),
-        measured_from_s: first.map(|f| f.0),
+        rss_peak_kb: samples.iter().map(|s| s.rss_kb).max(),
+        measured_from_s: first.map(|s| s.t_s),
+        steady_from_s: steady.first().map(|s| s.0),
+        rss_steady_growth_per_hour_pct: fitted_growth_per_hour(&steady).map(round2),
+        replay_events,
+        replay_kb: at(|s| s.replay_bytes.map(|b| b / 1024)),
+        sqlite_kb: at(|s| s.sqlite_bytes.map(|b| b / 1024)),
+        judged_on_steady,
         resumes: churn.resumes.load(Ordering::Relaxed),
         resyncs: churn.resyncs.load(Ordering::Relaxed),
         comments: writes.comments.load(Ordering::Relaxed),
         hidden: writes.hidden.load(Ordering::Relaxed),
+        samples: samples.to_vec(),
     }
 }
 
@@ -552,5 +618,72 @@ async fn resuming_client(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flat_line_does_not_grow_and_a_rising_one_does() {
+        let flat: Vec<(f64, f64)> = (0..10).map(|i| (i as f64 * 5.0, 50_000.0)).collect();
+        assert_eq!(fitted_growth_per_hour(&flat), Some(0.0));
+        // 1% of 100,000 KB every 360 s, from t = 1800: 10% per hour.
+        let rising: Vec<(f64, f64)> = (0..100)
+            .map(|i| {
+                let t = 1800.0 + i as f64 * 36.0;
+                (t, 100_000.0 + (t - 1800.0) / 360.0 * 1000.0)
+            })
+            .collect();
+        let g = fitted_growth_per_hour(&rising).unwrap();
+        assert!((g - 10.0).abs() < 1e-6, "{g}");
+        assert_eq!(fitted_growth_per_hour(&rising[..2]), None, "too few points");
+    }
+
+    #[test]
+    fn gauges_are_read_by_exact_name() {
+        let text = "# TYPE chorus_replay_events gauge\nchorus_replay_events 2048\nchorus_replay_events_total 9\nchorus_replay_bytes 1.5e6\n";
+        assert_eq!(gauge(text, "chorus_replay_events"), Some(2048));
+        assert_eq!(gauge(text, "chorus_replay_bytes"), Some(1_500_000));
+        assert_eq!(gauge(text, "chorus_sqlite_memory_bytes"), None);
+    }
+
+    fn sample(t_s: f64, rss_kb: u64, events: u64) -> MemorySample {
+        MemorySample {
+            t_s,
+            rss_kb,
+            replay_events: Some(events),
+            replay_bytes: Some(events * 1000),
+            sqlite_bytes: None,
+        }
+    }
+
+    #[test]
+    fn the_steady_half_is_judged_only_once_the_ring_was_full() {
+        let churn = Churn::default();
+        let writes = Writes::default();
+        let load = Duration::from_secs(1000);
+        // Memory rises while the ring fills (to 300 s), then stays flat.
+        let filled: Vec<MemorySample> = (0..=200)
+            .map(|i| {
+                let t = i as f64 * 5.0;
+                let events = (t as u64 * 10).min(3000);
+                sample(t, 50_000 + events, events)
+            })
+            .collect();
+        let soak = soak_figures(&filled, load, &churn, &writes);
+        assert!(soak.judged_on_steady);
+        assert_eq!(soak.rss_steady_growth_per_hour_pct, Some(0.0));
+        assert!(soak.rss_growth_per_hour_pct.unwrap() > 5.0);
+        assert_eq!(soak.judged_growth(), Some(0.0));
+        assert_eq!(soak.replay_events, [Some(600), Some(3000), Some(3000)]);
+        // A ring still filling at the end: the whole run is what counts.
+        let filling: Vec<MemorySample> = (0..=200)
+            .map(|i| sample(i as f64 * 5.0, 50_000 + i * 10, i * 10))
+            .collect();
+        let soak = soak_figures(&filling, load, &churn, &writes);
+        assert!(!soak.judged_on_steady);
+        assert_eq!(soak.judged_growth(), soak.rss_growth_per_hour_pct);
     }
 }

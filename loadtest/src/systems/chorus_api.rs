@@ -315,6 +315,12 @@ impl Api<'_> {
         Ok(body.len())
     }
 
+    /// `GET path` as text (uncompressed), e.g. `/metrics`.
+    pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        let resp = self.request(Method::GET, path, None).send().await?;
+        Ok(check(resp, path).await?.text().await?)
+    }
+
     /// `GET path` as JSON (uncompressed).
     pub async fn get_json(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Value> {
         let resp = self.request(Method::GET, path, cookie).send().await?;

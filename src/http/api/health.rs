@@ -50,6 +50,15 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("chorus_ws_connections")
         .set(state.connections.load(std::sync::atomic::Ordering::Relaxed) as f64);
+    metrics::gauge!("chorus_cache_entries", "cache" => "conversations")
+        .set(state.conversations.entries() as f64);
+    metrics::gauge!("chorus_cache_entries", "cache" => "participants")
+        .set(state.participants.entries() as f64);
+    // SQLite's page caches, schemas and prepared statements, process-wide:
+    // it grows with the database until each connection's cache is full.
+    // SAFETY: a plain read of SQLite's thread-safe memory counter.
+    let sqlite = unsafe { libsqlite3_sys::sqlite3_memory_used() };
+    metrics::gauge!("chorus_sqlite_memory_bytes").set(sqlite as f64);
     (
         [(
             axum::http::header::CONTENT_TYPE,
