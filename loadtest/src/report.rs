@@ -196,9 +196,9 @@ impl Soak {
             self.steady_from_s.unwrap_or_default(),
             pct(self.rss_steady_growth_per_hour_pct),
             if self.judged_on_steady {
-                "steady half: the ring was full by half-way"
+                "steady half: the ring was full by half-way and the first half grew no more than it and SQLite"
             } else {
-                "whole run: the ring was not full by half-way"
+                "whole run: the ring was not full by half-way, or memory grew beyond it and SQLite before"
             },
             three(&self.replay_events, ""),
             three(&self.replay_kb, " KB"),

@@ -437,6 +437,23 @@ fn round2(x: f64) -> f64 {
 /// Memory at the start (once settled), half-way and the end, growth per
 /// hour over the whole run and over the steady second half, and what the
 /// resuming clients and the moderator did.
+/// The goal: resident memory grows less than this per hour (issue 15).
+const GROWTH_GOAL_PER_HOUR_PCT: f64 = 5.0;
+
+/// Growth per hour, in percent of the start, of resident memory between two
+/// samples beyond what the replay ring and SQLite grew by.
+fn unexplained_growth_per_hour(a: Option<&MemorySample>, b: Option<&MemorySample>) -> Option<f64> {
+    let (a, b) = (a?, b?);
+    if b.t_s <= a.t_s || a.rss_kb == 0 {
+        return None;
+    }
+    let bounded_kb = |s: &MemorySample| {
+        (s.replay_bytes.unwrap_or(0) + s.sqlite_bytes.unwrap_or(0)) as f64 / 1024.0
+    };
+    let rest_kb = (b.rss_kb as f64 - a.rss_kb as f64) - (bounded_kb(b) - bounded_kb(a));
+    Some(rest_kb / a.rss_kb as f64 * 3600.0 / (b.t_s - a.t_s) * 100.0)
+}
+
 fn soak_figures(
     samples: &[MemorySample],
     load_time: Duration,
@@ -462,10 +479,16 @@ fn soak_figures(
         .collect();
     let at = |f: fn(&MemorySample) -> Option<u64>| [first, middle, last].map(|s| s.and_then(f));
     let replay_events = at(|s| s.replay_events);
-    let judged_on_steady = matches!(
+    let ring_full_by_half = matches!(
         (replay_events[1], replay_events[2]),
         (Some(h), Some(e)) if h > 0 && h == e
     );
+    // The steady half stands for the run only when what grew before it was
+    // the bounded structures filling: the first half's growth beyond the
+    // ring's and SQLite's must itself be under the goal.
+    let unexplained = unexplained_growth_per_hour(first, middle);
+    let judged_on_steady =
+        ring_full_by_half && unexplained.is_some_and(|g| g < GROWTH_GOAL_PER_HOUR_PCT);
     Soak {
         rss_start_kb: first.map(|s| s.rss_kb),
         rss_end_kb: last.map(|s| s.rss_kb),
@@ -683,6 +706,20 @@ mod tests {
             .map(|i| sample(i as f64 * 5.0, 50_000 + i * 10, i * 10))
             .collect();
         let soak = soak_figures(&filling, load, &churn, &writes);
+        assert!(!soak.judged_on_steady);
+        assert_eq!(soak.judged_growth(), soak.rss_growth_per_hour_pct);
+        // The ring full by half-way, but memory grew far beyond it before:
+        // the steady half does not stand for the run.
+        let beyond: Vec<MemorySample> = (0..=200)
+            .map(|i| {
+                let t = i as f64 * 5.0;
+                let events = (t as u64 * 10).min(3000);
+                let rest = (t as u64 * 10).min(5000);
+                sample(t, 50_000 + events + rest, events)
+            })
+            .collect();
+        let soak = soak_figures(&beyond, load, &churn, &writes);
+        assert_eq!(soak.rss_steady_growth_per_hour_pct, Some(0.0));
         assert!(!soak.judged_on_steady);
         assert_eq!(soak.judged_growth(), soak.rss_growth_per_hour_pct);
     }
