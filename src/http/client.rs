@@ -20,7 +20,8 @@
 //! byte for byte, but each is as good as the others for the cache.
 //!
 //! Compression itself is the router's: the static files are compressed on
-//! each first visit like the API's answers (brotli at quality 4, about
+//! each first visit (brotli at quality 4, where the API's answers use the
+//! fastest level; about
 //! 74 KB in for the participant page). Should that ever show in a profile,
 //! the embedded files could be compressed once at startup instead.
 //!

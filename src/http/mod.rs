@@ -27,7 +27,7 @@ use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::compression::Predicate;
+use tower_http::compression::{CompressionLevel, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use self::error::ApiError;
@@ -243,7 +243,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             same_origin_writes,
-        ));
+        ))
+        .layer(compression(CompressionLevel::Fastest));
     Router::new()
         .nest("/api", api)
         .route("/ws", get(ws::upgrade))
@@ -263,7 +264,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(compression())
+        .layer(compression(CompressionLevel::Default))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -275,13 +276,21 @@ pub(crate) const COMPRESS_ABOVE: u16 = 1024;
 
 /// gzip or brotli, whichever the client's `Accept-Encoding` prefers, for
 /// the API's answers, the pages and their files, CSV and SVG exports.
-/// tower-http runs brotli at quality 4 (not the library's 11), fast enough
-/// for answers made on the fly. Not compressed: anything at or below
+/// The API's answers are made per request and compressed at the fastest
+/// level (brotli quality 0, gzip level 1): profiled under 50 desk readers,
+/// brotli at tower-http's default quality 4 took about a quarter of the
+/// server's CPU for the moderation queue's 100-entry pages (docs/benchmarks.md).
+/// Pages and their files keep quality 4: a browser downloads each once and
+/// then revalidates it with its `ETag`. An answer already encoded (the kept
+/// report, `encoded.rs`; or the API's, seen by the outer layer) is left
+/// alone. Not compressed: anything at or below
 /// [`COMPRESS_ABOVE`] bytes (a `304`, a `204`, a vote's answer), a
 /// WebSocket upgrade (`101`; its frames are not HTTP bodies anyway),
 /// images other than SVG (already compressed), event streams (which must
 /// not wait for a compressor's buffer) and anything already encoded.
-fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+fn compression(
+    level: CompressionLevel,
+) -> tower_http::compression::CompressionLayer<impl Predicate> {
     use tower_http::compression::predicate::{NotForContentType, SizeAbove};
     let predicate = SizeAbove::new(COMPRESS_ABOVE)
         .and(NotForContentType::GRPC)
@@ -295,6 +304,7 @@ fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
     tower_http::compression::CompressionLayer::new()
         .gzip(true)
         .br(true)
+        .quality(level)
         .compress_when(predicate)
 }
 
