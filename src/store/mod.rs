@@ -69,9 +69,11 @@ pub enum StoreError {
     #[error("the store is closed")]
     Closed,
     /// The database cannot be reached (down, restarting, no connection
-    /// free in time): nothing was written, and the caller may retry the
-    /// same request shortly. Told apart from other database errors so
-    /// clients get 503 with Retry-After rather than 500.
+    /// free in time): nothing is acknowledged, and the caller may retry the
+    /// same request shortly. A write whose `COMMIT` was cut off may have
+    /// committed; its retry with the same id then gets the first answer.
+    /// Told apart from other database errors so clients get 503 with
+    /// Retry-After rather than 500.
     #[error("the database is unreachable: {0}")]
     Unavailable(String),
     #[error("database: {0}")]
