@@ -45,7 +45,10 @@ impl Connection {
                 message = wire.recv() => {
                     keepalive.heard();
                     match sort(message) {
-                        Ok(Some(message)) => self.receive(wire, &mut live, &inbound, message).await,
+                        // Boxed: clients seldom send, and what acting on a
+                        // message needs (a store read, an answer) would
+                        // otherwise make every connection's task that large.
+                        Ok(Some(message)) => Box::pin(self.receive(wire, &mut live, &inbound, message)).await,
                         Ok(None) => Ok(()),
                         Err(end) => Err(end),
                     }
