@@ -92,6 +92,7 @@ enum ConversationCommand {
 fn main() {
     // Before the runtime's threads exist, so that they share the arenas too.
     chorus::allocator::limit_arenas();
+    chorus::allocator::keep_trimmed(chorus::allocator::TRIM_EVERY);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
