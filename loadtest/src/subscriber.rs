@@ -53,10 +53,27 @@ impl CommentIndex {
 }
 
 /// What every subscriber should hold at the end: it has caught up when it does.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct CatchUp {
     pub versions: Vec<u64>,
     pub comments: usize,
+    /// Subscribers that reached this target, each counted once. Kept with
+    /// the target, not beside it: a count shared across targets let a
+    /// subscriber count itself twice (once when a frame showed it the new
+    /// target, again when it heard the target change), so the wait could
+    /// end while some were still behind (seen at 10,000 connections: 19
+    /// watchers "caught up" yet behind).
+    pub reached: AtomicUsize,
+}
+
+impl CatchUp {
+    pub fn new(versions: Vec<u64>, comments: usize) -> CatchUp {
+        CatchUp {
+            versions,
+            comments,
+            reached: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// State shared by all subscribers of a run.
@@ -69,7 +86,6 @@ pub struct Shared {
     pub frames: AtomicU64,
     pub bytes: AtomicU64,
     pub deliveries: AtomicU64,
-    pub caught_up: AtomicUsize,
     pub catch_up: watch::Sender<Option<Arc<CatchUp>>>,
     pub stop: watch::Sender<bool>,
 }
@@ -93,7 +109,6 @@ impl Shared {
             frames: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             deliveries: AtomicU64::new(0),
-            caught_up: AtomicUsize::new(0),
             catch_up: watch::channel(None).0,
             stop: watch::channel(false).0,
         })
@@ -133,7 +148,8 @@ pub struct Subscriber {
     pending: Vec<(usize, u64, u64)>,
     buf: Vec<u64>,
     cross_buf: Vec<u64>,
-    caught_up: bool,
+    /// The target this subscriber has counted itself as reaching.
+    counted: Option<Arc<CatchUp>>,
     /// The first full tally frame has arrived.
     initialised: bool,
 }
@@ -167,7 +183,7 @@ impl Subscriber {
             pending: Vec::new(),
             buf: Vec::new(),
             cross_buf: Vec::new(),
-            caught_up: false,
+            counted: None,
             initialised: false,
         };
         tokio::time::timeout(HANDSHAKE_TIMEOUT, sub.handshake())
@@ -216,8 +232,8 @@ impl Subscriber {
                 rx = &mut catch_up => {
                     let Some(rx) = rx else { break };
                     catch_up = Box::pin(changed(rx));
-                    // A new target (the next fanout step): measure against it afresh.
-                    self.caught_up = false;
+                    // A new target (the next fanout step), which this
+                    // subscriber may already hold.
                     self.check_caught_up();
                 }
                 msg = self.ws.next() => match msg {
@@ -430,12 +446,16 @@ impl Subscriber {
     }
 
     fn check_caught_up(&mut self) {
-        if self.caught_up {
-            return;
-        }
         let Some(target) = self.shared.catch_up.borrow().clone() else {
             return;
         };
+        if self
+            .counted
+            .as_ref()
+            .is_some_and(|counted| Arc::ptr_eq(counted, &target))
+        {
+            return;
+        }
         let tallies_done = target.versions.iter().enumerate().all(|(i, &v)| {
             v == 0
                 || self
@@ -447,8 +467,8 @@ impl Subscriber {
                     .is_some_and(|h| h.version >= v)
         });
         if tallies_done && self.out.comments_received >= target.comments {
-            self.caught_up = true;
-            self.shared.caught_up.fetch_add(1, Ordering::Relaxed);
+            target.reached.fetch_add(1, Ordering::Relaxed);
+            self.counted = Some(target);
         }
     }
 }

@@ -112,10 +112,7 @@ async fn measure(system: &Arc<System>, opts: &Options) -> anyhow::Result<Report>
     bar.finish_and_clear();
 
     let acked_count = acked.iter().filter(|a| a.load(Ordering::Acquire)).count();
-    let target = CatchUp {
-        versions: Vec::new(),
-        comments: acked_count,
-    };
+    let target = CatchUp::new(Vec::new(), acked_count);
     let caught = common::wait_caught_up(&shared, target, handles.len(), CATCH_UP).await;
     let elapsed = start.elapsed();
     let after = common::usage(system);

@@ -185,11 +185,11 @@ pub async fn wait_caught_up(
     watchers: usize,
     timeout: Duration,
 ) -> usize {
-    shared.caught_up.store(0, Ordering::Relaxed);
-    let _ = shared.catch_up.send(Some(Arc::new(target)));
+    let target = Arc::new(target);
+    let _ = shared.catch_up.send(Some(target.clone()));
     let deadline = Instant::now() + timeout;
     loop {
-        let done = shared.caught_up.load(Ordering::Relaxed);
+        let done = target.reached.load(Ordering::Relaxed);
         if done >= watchers || Instant::now() >= deadline {
             return done;
         }
@@ -350,8 +350,7 @@ pub async fn final_tallies(system: &System, report: &mut Report) -> Option<Vec<H
 
 /// What watchers must reach: the store's versions.
 pub fn target_of(store: &Option<Vec<Held>>) -> Option<CatchUp> {
-    store.as_ref().map(|s| CatchUp {
-        versions: s.iter().map(|t| t.version).collect(),
-        comments: 0,
-    })
+    store
+        .as_ref()
+        .map(|s| CatchUp::new(s.iter().map(|t| t.version).collect(), 0))
 }
