@@ -74,6 +74,20 @@ impl CatchUp {
             reached: AtomicUsize::new(0),
         }
     }
+
+    /// Whether a subscriber with these tallies (by item) and comments
+    /// received holds this target.
+    fn held_by(&self, tallies: &[Option<Held>], comments_received: usize) -> bool {
+        let tallies_done = self.versions.iter().enumerate().all(|(i, &v)| {
+            v == 0
+                || tallies
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|h| h.version >= v)
+        });
+        tallies_done && comments_received >= self.comments
+    }
 }
 
 /// State shared by all subscribers of a run.
@@ -149,7 +163,7 @@ pub struct Subscriber {
     buf: Vec<u64>,
     cross_buf: Vec<u64>,
     /// The target this subscriber has counted itself as reaching.
-    counted: Option<Arc<CatchUp>>,
+    counted: Counted,
     /// The first full tally frame has arrived.
     initialised: bool,
 }
@@ -183,7 +197,7 @@ impl Subscriber {
             pending: Vec::new(),
             buf: Vec::new(),
             cross_buf: Vec::new(),
-            counted: None,
+            counted: Counted::default(),
             initialised: false,
         };
         tokio::time::timeout(HANDSHAKE_TIMEOUT, sub.handshake())
@@ -449,31 +463,70 @@ impl Subscriber {
         let Some(target) = self.shared.catch_up.borrow().clone() else {
             return;
         };
-        if self
-            .counted
-            .as_ref()
-            .is_some_and(|counted| Arc::ptr_eq(counted, &target))
-        {
+        let holds = target.held_by(&self.out.tallies, self.out.comments_received);
+        self.counted.count(target, holds);
+    }
+}
+
+/// The target a subscriber has counted itself as reaching.
+#[derive(Default)]
+struct Counted(Option<Arc<CatchUp>>);
+
+impl Counted {
+    /// Counts the subscriber towards `target` if it `holds` it, once per
+    /// target however often it is asked (a frame and the target's change
+    /// both ask).
+    fn count(&mut self, target: Arc<CatchUp>, holds: bool) {
+        if self.0.as_ref().is_some_and(|c| Arc::ptr_eq(c, &target)) || !holds {
             return;
         }
-        let tallies_done = target.versions.iter().enumerate().all(|(i, &v)| {
-            v == 0
-                || self
-                    .out
-                    .tallies
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|h| h.version >= v)
-        });
-        if tallies_done && self.out.comments_received >= target.comments {
-            target.reached.fetch_add(1, Ordering::Relaxed);
-            self.counted = Some(target);
-        }
+        target.reached.fetch_add(1, Ordering::Relaxed);
+        self.0 = Some(target);
     }
 }
 
 /// Resolves with the receiver once the value changes (None when the sender is gone).
 async fn changed<T>(mut rx: watch::Receiver<T>) -> Option<watch::Receiver<T>> {
     rx.changed().await.ok().map(|()| rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(version: u64) -> Option<Held> {
+        Some(Held {
+            strong: 0,
+            wrong: 0,
+            version,
+        })
+    }
+
+    #[test]
+    fn a_subscriber_counts_once_per_target() {
+        let mut counted = Counted::default();
+        let first = Arc::new(CatchUp::new(vec![3], 0));
+        assert!(!first.held_by(&[held(2)], 0));
+        assert!(first.held_by(&[held(3)], 0));
+        // A frame shows the subscriber the target, then it hears the
+        // target change: one subscriber, counted once.
+        counted.count(first.clone(), true);
+        counted.count(first.clone(), true);
+        assert_eq!(first.reached.load(Ordering::Relaxed), 1);
+
+        let next = Arc::new(CatchUp::new(vec![5], 0));
+        counted.count(next.clone(), false);
+        assert_eq!(next.reached.load(Ordering::Relaxed), 0);
+        counted.count(next.clone(), true);
+        counted.count(next.clone(), true);
+        assert_eq!(next.reached.load(Ordering::Relaxed), 1);
+        assert_eq!(first.reached.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn comments_count_towards_a_target() {
+        let target = CatchUp::new(Vec::new(), 4);
+        assert!(!target.held_by(&[], 3));
+        assert!(target.held_by(&[], 4));
+    }
 }
