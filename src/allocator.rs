@@ -54,8 +54,9 @@ const TRIM_THREAD: &str = "malloc-trim";
 
 /// Starts a thread that returns free pages to the system every `every`.
 /// Returns whether it started (and whether this allocator can trim).
+/// Called before logging is set up, so a failure goes to stderr.
 pub fn keep_trimmed(every: Duration) -> bool {
-    if !can_trim() {
+    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
         return false;
     }
     let spawned = std::thread::Builder::new()
@@ -67,7 +68,9 @@ pub fn keep_trimmed(every: Duration) -> bool {
     match spawned {
         Ok(_) => true,
         Err(error) => {
-            tracing::warn!(%error, "cannot start the allocator's trim; free pages stay resident");
+            eprintln!(
+                "chorus: cannot start the allocator's trim ({error}); free pages stay resident"
+            );
             false
         }
     }
@@ -84,7 +87,3 @@ pub fn trim() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn trim() {}
-
-fn can_trim() -> bool {
-    cfg!(all(target_os = "linux", target_env = "gnu"))
-}
