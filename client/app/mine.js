@@ -16,6 +16,10 @@ const say = new Announcer(byId('announcer'));
 /** Ids of our comments and ideas, to tell which live events concern us. */
 let ours = new Set();
 let reloadTimer = 0;
+/** Set once leaving succeeds: the page then says so, and no reload (one due
+ * from the live feed, or one in flight) may turn it back into the list or
+ * into "not taking part". */
+let left = false;
 
 /** @param {string} text @param {boolean} [bad] */
 function loadMsg(text, bad) {
@@ -86,11 +90,15 @@ function render(data) {
 }
 
 async function load() {
+  if (left) return;
   try {
-    render(await get(base + '/me/contributions'));
+    const data = await get(base + '/me/contributions');
+    if (left) return;
+    render(data);
     document.body.dataset.state = 'ready';
     loadMsg('');
   } catch (e) {
+    if (left) return;
     if (e instanceof ApiError && e.status === 401) {
       document.body.dataset.state = 'not-joined';
       loadMsg('You are not taking part in this conversation from this browser.', true);
@@ -131,6 +139,8 @@ function wireLeave() {
     const request = { request_id: uuid(), comments: choice };
     try {
       const r = await call('POST', base + '/me/leave', request);
+      left = true;
+      clearTimeout(reloadTimer);
       document.body.dataset.state = 'left';
       for (const s of document.querySelectorAll('main > section.list')) /** @type {HTMLElement} */ (s).hidden = true;
       const done = h('section', { className: 'card left-note', attrs: { role: 'status' } }, [

@@ -144,3 +144,43 @@ test('edit, delete, export and leave in A each reach B live', { timeout: 120000 
   assert.equal(await b.page.evaluate(() => window.__sameDocument), true, 'B never reloaded');
   await assertClean(b.page, b.problems);
 });
+
+// Found by CI: a reload the live feed had made due could land after the
+// leave's answer and turn the page from "left" to "not taking part" (a 401)
+// or back to the list (an answer sent before the leave). The routes below
+// force that order: the leave's answer is held until the page has asked
+// for its list again, and that request is held until the page says "left".
+test('a reload due while leaving does not undo the left page', { timeout: 60000 }, async () => {
+  const c = await newPage(browser);
+  await openConversation(c.page, server.url);
+  await signUp(c.page);
+  const mine = randomUUID();
+  await as(c, 'POST', api(`/items/${item.id}/comments`), { id: mine, body: 'Handover notes get lost between shifts' });
+  await c.page.click('#mine-link');
+  await c.page.waitForSelector('body.mine-page[data-state="ready"]');
+  await c.page.waitForSelector(`#comments > li[data-id="${mine}"]`);
+
+  const heldLoads = [];
+  await c.page.route('**/me/contributions', (route) => { heldLoads.push(route); });
+  await c.page.route('**/me/leave', async (route) => {
+    const answer = await route.fetch();
+    // Leaving keeps the comment without its handle: the live feed says so
+    // and the page makes a reload due.
+    await eventually(async () => heldLoads.length > 0, 'a reload was due while leaving', 5000).catch(() => {});
+    await route.fulfill({ response: answer });
+  });
+
+  await c.page.check('input[name="comments"][value="keep_without_handle"]');
+  await c.page.fill('#leave-confirm', 'leave');
+  await c.page.click('#leave-button');
+  await c.page.waitForSelector('body[data-state="left"]');
+  assert.ok(heldLoads.length > 0, 'the live feed made a reload due while leaving (else this test proves nothing)');
+  await c.page.unroute('**/me/contributions');
+  for (const route of heldLoads) await route.continue();
+  // Longer than the reload delay and a round trip on loopback.
+  await c.page.waitForTimeout(1000);
+  assert.equal(await c.page.evaluate(() => document.body.dataset.state), 'left');
+  assert.equal(await c.page.locator('.left-note').isVisible(), true);
+  assert.doesNotMatch(await c.page.locator('main').textContent(), /not taking part/);
+  await c.context.close();
+});
