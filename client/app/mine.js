@@ -142,6 +142,8 @@ function wireLeave() {
       left = true;
       clearTimeout(reloadTimer);
       document.body.dataset.state = 'left';
+      // The handle is erased: the page no longer says who you take part as.
+      byId('who').hidden = true;
       for (const s of document.querySelectorAll('main > section.list')) /** @type {HTMLElement} */ (s).hidden = true;
       const done = h('section', { className: 'card left-note', attrs: { role: 'status' } }, [
         h('h2', { text: 'You have left this conversation' }),

@@ -181,6 +181,7 @@ test('a reload due while leaving does not undo the left page', { timeout: 60000 
   await c.page.waitForTimeout(1000);
   assert.equal(await c.page.evaluate(() => document.body.dataset.state), 'left');
   assert.equal(await c.page.locator('.left-note').isVisible(), true);
+  assert.equal(await c.page.locator('#who').isVisible(), false, 'the erased handle is no longer shown');
   assert.doesNotMatch(await c.page.locator('main').textContent(), /not taking part/);
   await c.context.close();
 });
